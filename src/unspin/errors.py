@@ -1,0 +1,54 @@
+"""The errors a user can meet, each with a stable reference, a message and a hint.
+
+The CLI maps them to exit codes in one place (`unspin.cli.main`); library callers catch
+`UnspinError` or the built-in base class each one also derives from.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1  # findings at or over --fail-on
+    USAGE = 2
+    UNREADABLE_INPUT = 3
+    INTERNAL = 4
+    MISSING_RESOURCE = 5
+    INTERRUPTED = 130
+
+
+class UnspinError(Exception):
+    """Base of every error unspin raises on purpose."""
+
+    reference = "unspin-error"
+    exit_code = ExitCode.INTERNAL
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"unspin: error [{self.reference}]: {self.message}{hint}"
+
+
+class UsageError(UnspinError, ValueError):
+    reference = "usage"
+    exit_code = ExitCode.USAGE
+
+
+class InputError(UnspinError, ValueError):
+    """Input that cannot be read as text: missing, a folder, binary, bad UTF-8, bad JSONL."""
+
+    reference = "unreadable-input"
+    exit_code = ExitCode.UNREADABLE_INPUT
+
+
+class ResourceMissing(UnspinError, LookupError):
+    """A thesaurus, model or corpus that is not installed."""
+
+    reference = "missing-resource"
+    exit_code = ExitCode.MISSING_RESOURCE

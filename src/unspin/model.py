@@ -1,0 +1,64 @@
+"""The results unspin hands out: findings and reports. Frozen, and serialised in one place.
+
+The JSON shape is a public contract ("unspin.report/1"); other tools depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = "unspin.report/1"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One spun span: `text == input[start:end]`, and `suggestion` replaces exactly that."""
+
+    start: int
+    end: int
+    text: str
+    suggestion: str
+    alternatives: tuple[str, ...]
+    confidence: float
+    detector: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "suggestion": self.suggestion,
+            "alternatives": list(self.alternatives),
+            "confidence": round(float(self.confidence), 4),
+            "detector": self.detector,
+            "evidence": dict(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    id: Any
+    mode: str
+    model: str | None
+    score: float
+    verdict: str  # "spun" | "suspect" | "clean"
+    spans: tuple[Finding, ...]
+    restored: str
+    unspin_version: str = ""
+    words: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "unspin_version": self.unspin_version,
+            "id": self.id,
+            "mode": self.mode,
+            "model": self.model,
+            "score": round(float(self.score), 4),
+            "verdict": self.verdict,
+            "spans": [span.to_dict() for span in self.spans],
+            "restored": self.restored,
+        }

@@ -1,0 +1,1 @@
+"""Text in: reading bytes as text, and splitting it into tokens with offsets."""

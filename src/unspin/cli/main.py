@@ -1,0 +1,215 @@
+"""The `unspin` command: thin adapters over the public API, errors mapped to exit codes here.
+
+`main(argv, stdin, stdout, stderr) -> int` never raises for a user error: it prints one line
+(`unspin: error [ref]: message (hint: ...)`) and returns the error's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from unspin.errors import ExitCode, InputError, UnspinError, UsageError
+
+log = logging.getLogger("unspin")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 itself; route it through our one place
+        raise UsageError(message, f"see `{self.prog} --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from unspin import __version__
+
+    parser = _Parser(prog="unspin", description="Find machine-spun text, restore the original wording.")
+    parser.add_argument("--version", action="version", version=f"unspin {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def engine_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--mode", choices=("full", "fast"), default="full",
+                       help="full: verify with a neural language model (default); fast: thesauri and n-grams only")
+        p.add_argument("--model", default=None, help="a causal LM: local GGUF file or HF folder, or a hub name")
+        p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+        p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+    check = sub.add_parser("check", help="report the spun spans of a text")
+    check.add_argument("file", help="a UTF-8 text file, or - for standard input")
+    check.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
+    check.add_argument("--input-format", choices=("text", "jsonl"), default="text",
+                       help='jsonl: one {"id": ..., "text": ...} object per line')
+    check.add_argument("-o", "--output", help="write here instead of standard output")
+    check.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    check.add_argument("--fail-on", choices=("never", "suspect", "spun"), default="never",
+                       help="exit 1 when a document's verdict is at least this")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    engine_options(check)
+
+    restore = sub.add_parser("restore", help="print the text with every spun span restored")
+    restore.add_argument("file", help="a UTF-8 text file, or - for standard input")
+    restore.add_argument("--diff", action="store_true", help="show what changed, as [-spun-]{+restored+}")
+    restore.add_argument("-o", "--output", help="write here instead of standard output")
+    restore.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    engine_options(restore)
+
+    evaluate = sub.add_parser("eval", help="measure precision, recall and restoration on labelled data")
+    evaluate.add_argument("--suite", choices=("simulated", "tortured", "clean", "all"), default="all")
+    evaluate.add_argument("--split", choices=("dev", "test"), default="dev")
+    evaluate.add_argument("--limit", type=int, default=None, help="at most this many documents per suite")
+    evaluate.add_argument("--rate", type=float, default=0.15, help="substitution rate of the simulated spinner")
+    evaluate.add_argument("--pps", default=None, help="folder of the PPS data (pairs_torturedcheck.json)")
+    evaluate.add_argument("--json", dest="json_out", default=None, help="also write the figures as JSON here")
+    engine_options(evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None, stdin=None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    stdin = stdin if stdin is not None else sys.stdin.buffer
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                            stream=stderr, format="unspin: %(message)s")
+        command = {"check": run_check, "restore": run_restore, "eval": run_eval}[args.command]
+        return command(args, stdin, stdout, stderr)
+    except UnspinError as err:
+        print(err.one_line(), file=stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("unspin: interrupted", file=stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except SystemExit as exit:  # --help / --version
+        return int(exit.code or 0)
+    except Exception as err:  # a bug: still one line, but say where to look
+        log.debug("internal error", exc_info=True)
+        print(f"unspin: internal error: {type(err).__name__}: {err} (hint: rerun with -v and report it)", file=stderr)
+        return ExitCode.INTERNAL
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+def run_check(args, stdin, stdout, stderr) -> int:
+    from unspin.detect.engine import get_engine
+    from unspin.report.json import render_json, render_jsonl_line
+    from unspin.report.text import render_text
+    from unspin.text.load import iter_jsonl, read_input
+
+    _refuse_overwrite(args)
+    text = read_input(args.file, stdin)
+    source = "standard input" if args.file == "-" else args.file
+    # Read and validate every document before any work, so a bad line leaves no output behind.
+    items = list(iter_jsonl(text, source)) if args.input_format == "jsonl" else [(None, text)]
+    if args.format == "json" and len(items) != 1:
+        raise UsageError("--format json writes one report; this input holds several documents", "use --format jsonl")
+    engine = get_engine(mode=args.mode, model=args.model, device=args.device)
+    color = args.color == "always" or (args.color == "auto" and args.output is None and _isatty(stdout))
+    worst = 0
+    with _Output(args.output, stdout) as out:
+        for (id, doc), report in zip(items, engine.check_many(items)):
+            if args.format == "json":
+                out.write(render_json(report))
+            elif args.format == "jsonl":
+                out.write(render_jsonl_line(report))
+            else:
+                out.write(render_text(report, doc, color=color))
+            worst = max(worst, {"clean": 0, "suspect": 1, "spun": 2}[report.verdict])
+    threshold = {"never": 3, "suspect": 1, "spun": 2}[args.fail_on]
+    return ExitCode.FINDINGS if worst >= threshold else ExitCode.OK
+
+
+def run_restore(args, stdin, stdout, stderr) -> int:
+    from unspin.detect.engine import get_engine
+    from unspin.report.text import highlight
+    from unspin.text.load import read_input
+
+    _refuse_overwrite(args)
+    text = read_input(args.file, stdin)
+    report = get_engine(mode=args.mode, model=args.model, device=args.device).check(text)
+    with _Output(args.output, stdout) as out:
+        if args.diff:
+            out.write(_word_diff(text, report))
+        else:
+            out.write(report.restored)
+    return ExitCode.OK
+
+
+def run_eval(args, stdin, stdout, stderr) -> int:
+    import json
+
+    from unspin.detect.engine import get_engine
+    from unspin.evaluate.run import format_table, run_suite
+
+    engine = get_engine(mode=args.mode, model=args.model, device=args.device)
+    suites = ("simulated", "tortured", "clean") if args.suite == "all" else (args.suite,)
+    results = [
+        run_suite(suite, args.split, engine.check, rate=args.rate, limit=args.limit, pps_path=args.pps)
+        for suite in suites
+    ]
+    stdout.write(format_table(results) + "\n")
+    if args.json_out:
+        from unspin.resources import atomic_write_text
+
+        atomic_write_text(Path(args.json_out), json.dumps(results, indent=2, default=str) + "\n")
+    return ExitCode.OK
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _word_diff(text: str, report) -> str:
+    out, cursor = [], 0
+    for finding in report.spans:
+        out.append(text[cursor:finding.start])
+        out.append(f"[-{finding.text}-]{{+{finding.suggestion}+}}")
+        cursor = finding.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def _refuse_overwrite(args) -> None:
+    if args.output and args.output != "-" and Path(args.output).exists() and not args.force:
+        raise UsageError(f"{args.output} already exists", "add --force to overwrite it")
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Output:
+    """Standard output, or a file written through a temporary file and renamed on success."""
+
+    def __init__(self, path: str | None, stdout: TextIO) -> None:
+        self.path = None if path in (None, "-") else Path(path)
+        self.stdout = stdout
+        self.buffer = io.StringIO()
+
+    def __enter__(self):
+        return self.buffer if self.path else self.stdout
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.path is None or exc_type is not None:
+            return  # on error, nothing is written and no temporary file is left
+        from unspin.resources import atomic_write_text
+
+        try:
+            atomic_write_text(self.path, self.buffer.getvalue())
+        except OSError as err:
+            raise InputError(f"cannot write {self.path}: {err.strerror}", "check the folder exists and is writable") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry_point()

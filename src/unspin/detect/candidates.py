@@ -1,0 +1,127 @@
+"""Candidates: the originals a spinner could have turned an observed word or phrase into.
+
+A spinner replaces an original term by one of its thesaurus neighbours, so the originals of an
+observed term are its neighbours in the (symmetric) thesauri, re-inflected to the observed form,
+plus the entries of the spinner-idiom table. Originals are what people actually write, so the
+list is pruned to the most frequent candidates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from wordfreq import get_frequency_dict
+
+from unspin.lexicon import FUNCTION_WORDS, analyses, inflect, load_thesaurus
+from unspin.lexicon.idioms import load_idioms
+
+IDIOM_SOURCE = 1 << 7  # bit in Candidate.sources for the idiom table (thesauri use the low bits)
+PLAIN_TERM_RE = re.compile(r"[a-z][a-z' -]*[a-z]")
+HYPHEN_OR_SPACE_RE = re.compile(r"[ -]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    original: str  # lower-case, inflected like the observed term
+    sources: int  # bitmask: which thesauri (or the idiom table) link it to the observed term
+    degree: int  # neighbours of the original: a spinner picks one of them (the channel)
+    zipf: float
+
+    @property
+    def channel(self) -> float:
+        """ln P(observed | original): the spinner picked the observed term among `degree` synonyms."""
+        return -math.log(self.degree)
+
+    @property
+    def prior(self) -> float:
+        """ln P(original) + ln P(observed | original), up to a constant: for pruning, before context."""
+        return self.zipf * math.log(10) + self.channel
+
+
+@lru_cache(maxsize=1)
+def _frequencies() -> dict[str, float]:
+    return get_frequency_dict("en", "large")
+
+
+@lru_cache(maxsize=1 << 18)
+def zipf(term: str) -> float:
+    """wordfreq's Zipf frequency, from its table directly: its own function tokenises every call.
+
+    A phrase combines its words as wordfreq does (1/f = sum of 1/f_i), rounded the same way.
+    """
+    frequencies = _frequencies()
+    inverse = 0.0
+    for word in HYPHEN_OR_SPACE_RE.split(term.lower()):
+        if word:
+            f = frequencies.get(word, 0.0)
+            if f <= 0.0:
+                return 0.0
+            inverse += 1.0 / f
+    return round(math.log10(1.0 / inverse) + 9.0, 2) if inverse else 0.0
+
+
+class CandidateGenerator:
+    """Per-term candidate lists, cached: the same words recur across a corpus."""
+
+    def __init__(self, sources: tuple[str, ...] = ("moby", "wordnet"), *, max_candidates: int = 24,
+                 min_zipf: float = 2.5) -> None:
+        self.thesaurus = load_thesaurus(sources)
+        self.idioms = load_idioms()
+        self.max_candidates = max_candidates
+        self.min_zipf = min_zipf
+        self.for_term = lru_cache(maxsize=1 << 17)(self._for_term)
+
+    @property
+    def max_words(self) -> int:
+        # Thesaurus phrases are indexed up to 4 words; idioms may be longer ("in spite of the fact that").
+        return max(min(4, self.thesaurus.max_words), self.idioms.max_words)
+
+    def is_candidate_position(self, word: str) -> bool:
+        return len(word) >= 3 and word not in FUNCTION_WORDS
+
+    def _for_term(self, term: str) -> tuple[Candidate, ...]:
+        """Originals for a lower-case word or phrase, most probable first (before context)."""
+        found: dict[str, Candidate] = {}
+        for original in self.idioms.originals(term):
+            original = original.lower()
+            found[original] = Candidate(original, IDIOM_SOURCE, self._degree(original), zipf(original))
+        for lemma, form in _analyses(term):
+            # Rank the thesaurus entries (lemmas) first and inflect only the best: inflecting all
+            # of a Moby entry's hundreds of neighbours is most of the cost of a new word.
+            entries = [
+                Candidate(n, mask, self._degree(n), zipf(n))
+                for n, mask in self.thesaurus.neighbours(lemma).items()
+            ]
+            entries.sort(key=lambda c: (-c.prior, c.original))
+            for entry in entries[: 3 * self.max_candidates]:
+                original = entry.original if form == "base" else inflect(entry.original, form)
+                if not self._plausible(term, original):
+                    continue
+                known = found.get(original)
+                sources = entry.sources | (known.sources if known else 0)
+                found[original] = Candidate(original, sources, entry.degree, zipf(original))
+        kept = [c for c in found.values() if c.zipf >= self.min_zipf or c.sources & IDIOM_SOURCE]
+        kept.sort(key=lambda c: (-(c.sources & IDIOM_SOURCE), -c.prior, c.original))
+        return tuple(kept[: self.max_candidates])
+
+    def _plausible(self, term: str, original: str) -> bool:
+        if original == term or not PLAIN_TERM_RE.fullmatch(original):
+            return False
+        # "learning" is no original of "deep learning", nor the reverse: not a substitution.
+        return f" {term} " not in f" {original} " and f" {original} " not in f" {term} "
+
+    def _degree(self, original: str) -> int:
+        return max(1, self.thesaurus.degree(original))
+
+    def phrase_in_lexicon(self, phrase: str) -> bool:
+        return phrase in self.thesaurus or bool(self.idioms.originals(phrase))
+
+
+def _analyses(term: str) -> list[tuple[str, str]]:
+    if " " in term:
+        return [(term, "base")]
+    found = analyses(term)
+    return found if found else [(term, "base")]

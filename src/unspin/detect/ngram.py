@@ -1,0 +1,58 @@
+"""The cheap prior: the CMU US-English trigram model shipped inside the pocketsphinx wheel.
+
+It scores every candidate at every position in microseconds, so it finds the suspicious
+positions and ranks candidates for `--mode fast`; the neural model only re-ranks what it keeps.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import lru_cache
+
+from unspin.errors import ResourceMissing
+
+LOGMATH_BASE = 1.0001  # pocketsphinx reports log-probabilities in base-1.0001 units
+_TO_NATS = math.log(LOGMATH_BASE)
+# An unknown word gets this log-probability (nats) instead of pocketsphinx's "log zero",
+# roughly the probability of the model's rarest words.
+OOV_LOGPROB = -16.0
+
+
+class TrigramModel:
+    def __init__(self, path: str) -> None:
+        import pocketsphinx
+
+        self.path = path
+        self._lm = pocketsphinx.NGramModel(pocketsphinx.Config(), pocketsphinx.LogMath(), path)
+        self._zero = -(1 << 28)
+
+    @lru_cache(maxsize=1 << 20)
+    def logprob(self, word: str, prev1: str | None, prev2: str | None) -> float:
+        """ln P(word | prev2 prev1), backing off as the model does; words are lower-case."""
+        history = [word] + [w for w in (prev1, prev2) if w]
+        raw = self._lm.prob(history)
+        if raw <= self._zero:
+            return OOV_LOGPROB
+        return max(raw * _TO_NATS, OOV_LOGPROB)
+
+    def sequence_logprob(self, words: list[str], left: tuple[str | None, str | None]) -> float:
+        """ln P(words | the two words in `left`, nearest last), summed over the words."""
+        prev2, prev1 = left
+        total = 0.0
+        for word in words:
+            total += self.logprob(word, prev1, prev2)
+            prev2, prev1 = prev1, word
+        return total
+
+
+@lru_cache(maxsize=1)
+def load_trigram_model() -> TrigramModel:
+    try:
+        import pocketsphinx
+    except ImportError:
+        raise ResourceMissing("the pocketsphinx package is not installed", "pip install pocketsphinx") from None
+    path = os.path.join(pocketsphinx.get_model_path(), "en-us", "en-us.lm.bin")
+    if not os.path.exists(path):
+        raise ResourceMissing(f"trigram model not found at {path}", "pip install --force-reinstall pocketsphinx")
+    return TrigramModel(path)

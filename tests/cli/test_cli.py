@@ -1,0 +1,148 @@
+"""The command line, called in-process through main(argv) with fake streams."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from unspin.cli.main import main
+
+SPUN = "Atmosphere alteration is presently the greatest danger confronting beach front networks.\n"
+
+
+def run(argv, stdin: bytes = b""):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdin=io.BytesIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_one_line_error(code, err, expected_code):
+    assert code == expected_code
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("unspin: error"), err
+    assert "Traceback" not in err
+
+
+def test_missing_file(tmp_path):
+    code, out, err = run(["check", str(tmp_path / "nope.txt"), "--mode", "fast"])
+    assert_one_line_error(code, err, 3)
+    assert "does not exist" in err and out == ""
+
+
+def test_directory(tmp_path):
+    code, _, err = run(["check", str(tmp_path), "--mode", "fast"])
+    assert_one_line_error(code, err, 3)
+    assert "directory" in err
+
+
+def test_binary_file(tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"\x7fELF\x00\x01\x02" * 100)
+    code, _, err = run(["check", str(path), "--mode", "fast"])
+    assert_one_line_error(code, err, 3)
+    assert "binary" in err
+
+
+def test_invalid_utf8(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("caf\xe9 au lait".encode("latin-1"))
+    code, _, err = run(["check", str(path), "--mode", "fast"])
+    assert_one_line_error(code, err, 3)
+    assert "UTF-8" in err and "iconv" in err
+
+
+def test_usage_error_exit_2():
+    code, _, err = run(["check", "--no-such-flag"])
+    assert_one_line_error(code, err, 2)
+
+
+def test_empty_input_gives_empty_report():
+    code, out, _ = run(["check", "-", "--mode", "fast", "--format", "json"], stdin=b"")
+    assert code == 0
+    report = json.loads(out)
+    assert report["score"] == 0 and report["spans"] == [] and report["verdict"] == "clean"
+    assert report["restored"] == ""
+
+
+def test_json_contract_and_offsets():
+    code, out, _ = run(["check", "-", "--mode", "fast", "--format", "json"], stdin=SPUN.encode())
+    assert code == 0
+    report = json.loads(out)
+    assert list(report) == ["schema", "unspin_version", "id", "mode", "model", "score", "verdict", "spans", "restored"]
+    assert report["schema"] == "unspin.report/1" and report["mode"] == "fast" and report["model"] is None
+    assert 0 <= report["score"] <= 1 and report["verdict"] in {"spun", "suspect", "clean"}
+    last_end = 0
+    for span in report["spans"]:
+        assert SPUN[span["start"]:span["end"]] == span["text"]
+        assert span["start"] >= last_end
+        last_end = span["end"]
+        assert 0 <= span["confidence"] <= 1 and span["detector"] in {"thesaurus-ngram.v1", "idiom.v1"}
+    assert report["spans"], "the spun example should have at least one finding"
+
+
+def test_jsonl_round_trip_keeps_ids_and_order(tmp_path):
+    lines = [{"id": "b", "text": SPUN}, {"id": 7, "text": "The cat sat on the mat."}, {"id": None, "text": ""}]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    code, out, _ = run(["check", str(path), "--input-format", "jsonl", "--format", "jsonl", "--mode", "fast"])
+    assert code == 0
+    reports = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in reports] == ["b", 7, None]
+
+
+def test_bad_jsonl_line_names_it_and_leaves_no_output(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": 1, "text": "fine"}\n{"id": 2, "text": \n', encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    code, _, err = run(["check", str(path), "--input-format", "jsonl", "--format", "jsonl",
+                        "--mode", "fast", "-o", str(target)])
+    assert_one_line_error(code, err, 3)
+    assert "line 2" in err
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_output_file_not_overwritten_without_force(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text(SPUN, encoding="utf-8")
+    target = tmp_path / "out.json"
+    target.write_text("keep me", encoding="utf-8")
+    code, _, err = run(["check", str(source), "--mode", "fast", "--format", "json", "-o", str(target)])
+    assert_one_line_error(code, err, 2)
+    assert target.read_text() == "keep me"
+    code, _, _ = run(["check", str(source), "--mode", "fast", "--format", "json", "-o", str(target), "--force"])
+    assert code == 0 and json.loads(target.read_text())["schema"] == "unspin.report/1"
+
+
+def test_restore_and_diff():
+    code, restored, _ = run(["restore", "-", "--mode", "fast"], stdin=SPUN.encode())
+    assert code == 0 and restored != SPUN
+    code, diff, _ = run(["restore", "-", "--mode", "fast", "--diff"], stdin=SPUN.encode())
+    assert code == 0 and "[-" in diff and "{+" in diff
+
+
+def test_text_format_shows_line_and_column():
+    code, out, _ = run(["check", "-", "--mode", "fast"], stdin=("\n" + SPUN).encode())
+    assert code == 0
+    assert " 2:1  " in out or " 2:" in out
+
+
+def test_fail_on():
+    code, _, _ = run(["check", "-", "--mode", "fast", "--fail-on", "suspect"], stdin=b"The cat sat on the mat.")
+    assert code == 0
+
+
+def test_real_subprocess_smoke(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(SPUN, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "unspin.cli.main", "check", str(path), "--mode", "fast",
+                             "--format", "json"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["spans"]
+    missing = subprocess.run([sys.executable, "-m", "unspin.cli.main", "check", str(tmp_path / "none")],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 3 and "Traceback" not in missing.stderr

@@ -1,0 +1,133 @@
+"""The neural verifier against the real SmolLM2-135M model (slow: loads the model once).
+
+The scores asserted here are relations the model must get right for the tool to work at all
+(the original wording of a tortured phrase beats the spun one), plus the engineering contract:
+cached and batched scores equal a naive recomputation, and repeated calls give the same numbers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# Importing the module is cheap (torch loads inside get_scorer); without the lm extra the
+# fixtures raise ResourceMissing with the install command, so the tests error, never skip.
+from unspin.detect.lm import Query, get_scorer
+
+pytestmark = pytest.mark.slow
+
+VISION = "Recent advances in deep learning have transformed computer vision."
+AI = "Researchers in artificial intelligence build systems that learn from data."
+
+
+def span(text: str, phrase: str) -> tuple[int, int]:
+    start = text.index(phrase)
+    return start, start + len(phrase)
+
+
+@pytest.fixture(scope="module")
+def scorer():  # fp32: the cache-versus-naive comparison is exact to ~1e-4 only without bf16 rounding
+    return get_scorer(dtype="float32")
+
+
+@pytest.fixture(scope="module")
+def fast_scorer():  # the default dtype (bf16 on CPU); loads from the dequantised cache
+    return get_scorer()
+
+
+def test_loaded_once_per_process(scorer, fast_scorer) -> None:
+    assert get_scorer(dtype="float32") is scorer
+    assert get_scorer() is fast_scorer
+    assert scorer.name.startswith("smollm2-135m-instruct") and scorer.name.endswith("/float32")
+
+
+@pytest.mark.parametrize("which", ["scorer", "fast_scorer"])
+@pytest.mark.parametrize(("text", "original", "spun"), [
+    (VISION, "deep learning", "profound learning"),
+    (AI, "artificial intelligence", "counterfeit consciousness"),
+])
+def test_original_beats_spun_phrase(request, which, text, original, spun) -> None:
+    model = request.getfixturevalue(which)
+    start, end = span(text, original)
+    [[observed, restored]] = model.score_alternatives(text, [Query(start, end, (original, spun))])
+    assert observed > restored + 3.0
+
+
+def test_spun_text_prefers_the_original(scorer) -> None:
+    text = VISION.replace("deep learning", "profound learning")
+    start, end = span(text, "profound learning")
+    [[spun, original]] = scorer.score_alternatives(text, [Query(start, end, ("profound learning", "deep learning"))])
+    assert original > spun
+
+
+def queries_for(text: str) -> list[Query]:
+    words = [("Recent", ("Recent", "Latest", "Ancient", "")),  # offset 0, and a deletion
+             ("deep learning", ("deep learning", "profound learning", "machine learning", "learning")),
+             ("transformed", ("transformed", "changed", "revolutionised")),
+             ("vision.", ("vision.", "sight.", "graphics."))]  # the right window ends with the text
+    return [Query(*span(text, word), alternatives) for word, alternatives in words]
+
+
+def test_cached_batched_scores_equal_naive_recomputation(scorer) -> None:
+    queries = queries_for(VISION)
+    fast = scorer.score_alternatives(VISION, queries)
+    slow = scorer.score_alternatives_naive(VISION, queries)
+    assert [len(row) for row in fast] == [len(q.alternatives) for q in queries]
+    for row_fast, row_slow in zip(fast, slow):
+        assert row_fast == pytest.approx(row_slow, abs=1e-3)
+
+
+def test_long_left_context_is_cut_and_still_matches(scorer) -> None:
+    text = " ".join([AI] * 12) + " " + VISION  # far more than 48 tokens before the span
+    queries = [Query(*span(text, "deep learning"), ("deep learning", "profound learning")),
+               Query(*span(text, "computer"), ("computer", "machine", "PC"))]
+    for left, right in [(48, 6), (5, 2), (0, 0)]:
+        fast = scorer.score_alternatives(text, queries, left_tokens=left, right_tokens=right)
+        slow = scorer.score_alternatives_naive(text, queries, left_tokens=left, right_tokens=right)
+        for row_fast, row_slow in zip(fast, slow):
+            assert row_fast == pytest.approx(row_slow, abs=1e-3)
+
+
+def test_bf16_agrees_with_fp32(scorer, fast_scorer) -> None:
+    queries = queries_for(VISION)
+    exact = scorer.score_alternatives(VISION, queries)
+    fast = fast_scorer.score_alternatives(VISION, queries)
+    for row_exact, row_fast in zip(exact, fast):
+        assert row_fast == pytest.approx(row_exact, abs=0.5)
+        assert max(range(len(row_fast)), key=row_fast.__getitem__) == max(range(len(row_exact)), key=row_exact.__getitem__)
+
+
+def test_repeated_calls_are_deterministic(fast_scorer) -> None:
+    queries = queries_for(VISION)
+    assert fast_scorer.score_alternatives(VISION, queries) == fast_scorer.score_alternatives(VISION, queries)
+    spans = [span(VISION, w) for w in ("Recent", "deep", "vision")]
+    assert fast_scorer.word_logprobs(VISION, spans) == fast_scorer.word_logprobs(VISION, spans)
+
+
+def test_span_at_offset_zero_is_scored_after_bos(scorer) -> None:
+    [[recent, ancient]] = scorer.score_alternatives(VISION, [Query(0, 6, ("Recent", "Ancient"))])
+    assert recent > ancient
+    assert -30.0 < recent < 0.0
+
+
+def test_word_logprobs_match_alternative_scores(scorer) -> None:
+    text = " ".join([AI] * 70)  # > 512 tokens: several overlapping windows
+    words = [span(text, "artificial"), (len(text) - 5, len(text) - 1), (0, 11)]
+    values = scorer.word_logprobs(text, words)
+    assert len(values) == 3 and all(v < 0 for v in values)
+    # The first word has only BOS before it: the same number as scoring it with no right window.
+    [[first]] = scorer.score_alternatives(text, [Query(0, 11, ("Researchers",))], right_tokens=0)
+    assert values[2] == pytest.approx(first, abs=1e-3)
+    # A repeated sentence becomes predictable: late copies score far higher than the first.
+    assert values[1] > -1.0
+    assert scorer.word_logprobs(text, []) == []
+
+
+def test_propose_returns_plausible_words(fast_scorer) -> None:
+    start, end = span(VISION, "deep")
+    words = fast_scorer.propose(VISION, start, end, k=10)
+    assert 1 <= len(words) <= 10
+    assert all(w.isalpha() and w == w.lower() for w in words)
+    assert {"machine", "ai", "artificial", "technology", "deep", "computer", "neural"} & set(words)
+    start, end = span(VISION, "vision")
+    assert {"vision", "graphics", "science"} & set(fast_scorer.propose(VISION, start, end, k=10))
+    assert fast_scorer.propose(VISION, 0, 6, k=5)  # a span at the very start

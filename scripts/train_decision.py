@@ -28,7 +28,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from unspin.detect.decide import DecisionModel, LogisticModel, TreeEnsemble, decision_file, load_decision
-from unspin.detect.engine import GATE_FRACTION, Engine
+from unspin.detect.engine import GATE_PROBABILITY, Engine
 from unspin.evaluate.corpora import passages
 from unspin.evaluate.simulate import spin
 from unspin.lexicon import load_thesaurus
@@ -87,7 +87,7 @@ def collect(engine: Engine, docs: list, seed: int, mode: str):
         if mode == "full":
             for site in sites:
                 site.probability = engine.gate.site.probability(site.features)
-            engine.add_neural_features(text, tokens, sites, engine.gate.site.threshold * GATE_FRACTION)
+            engine.add_neural_features(text, tokens, sites, GATE_PROBABILITY)
         keep = []
         for site in sites:
             y = label(site, tokens, edits)

@@ -25,18 +25,18 @@ def span(text: str, phrase: str) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def scorer():  # fp32: the cache-versus-naive comparison is exact to ~1e-4 only without bf16 rounding
+def scorer():  # fp32 (the CPU default): cached and naive scores agree to ~1e-4
     return get_scorer(dtype="float32")
 
 
 @pytest.fixture(scope="module")
-def fast_scorer():  # the default dtype (bf16 on CPU); loads from the dequantised cache
-    return get_scorer()
+def fast_scorer():  # bf16 (the CUDA default); loads from the dequantised cache in well under 1 s
+    return get_scorer(dtype="bfloat16")
 
 
 def test_loaded_once_per_process(scorer, fast_scorer) -> None:
     assert get_scorer(dtype="float32") is scorer
-    assert get_scorer() is fast_scorer
+    assert get_scorer(dtype="bfloat16") is fast_scorer
     assert scorer.name.startswith("smollm2-135m-instruct") and scorer.name.endswith("/float32")
 
 
@@ -92,7 +92,9 @@ def test_bf16_agrees_with_fp32(scorer, fast_scorer) -> None:
     exact = scorer.score_alternatives(VISION, queries)
     fast = fast_scorer.score_alternatives(VISION, queries)
     for row_exact, row_fast in zip(exact, fast):
-        assert row_fast == pytest.approx(row_exact, abs=0.5)
+        # bf16 rounding moves totals by up to ~2.6 nats (worst: a sentence-initial word), but
+        # the ranking must hold.
+        assert row_fast == pytest.approx(row_exact, abs=4.0)
         assert max(range(len(row_fast)), key=row_fast.__getitem__) == max(range(len(row_exact)), key=row_exact.__getitem__)
 
 
@@ -106,7 +108,7 @@ def test_repeated_calls_are_deterministic(fast_scorer) -> None:
 def test_span_at_offset_zero_is_scored_after_bos(scorer) -> None:
     [[recent, ancient]] = scorer.score_alternatives(VISION, [Query(0, 6, ("Recent", "Ancient"))])
     assert recent > ancient
-    assert -30.0 < recent < 0.0
+    assert -45.0 < recent < 0.0  # "Recent" plus its 6-token right window
 
 
 def test_word_logprobs_match_alternative_scores(scorer) -> None:

@@ -21,6 +21,8 @@ from unspin.lexicon.idioms import load_idioms
 IDIOM_SOURCE = 1 << 7  # bit in Candidate.sources for the idiom table (thesauri use the low bits)
 PLAIN_TERM_RE = re.compile(r"[a-z][a-z' -]*[a-z]")
 HYPHEN_OR_SPACE_RE = re.compile(r"[ -]+")
+AGREEMENT_BONUS = 1.0  # nats per extra thesaurus that lists the swap: a true synonym, not an association
+LENGTH_PENALTY = 1.5  # nats per word of difference: spinners mostly swap word for word
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +31,12 @@ class Candidate:
     sources: int  # bitmask: which thesauri (or the idiom table) link it to the observed term
     degree: int  # neighbours of the original: a spinner picks one of them (the channel)
     zipf: float
+    fit: float = 0.0  # ln-odds adjustment of the channel for this particular swap (see _fit)
 
     @property
     def channel(self) -> float:
         """ln P(observed | original): the spinner picked the observed term among `degree` synonyms."""
-        return -math.log(self.degree)
+        return -math.log(self.degree) + self.fit
 
     @property
     def prior(self) -> float:
@@ -66,7 +69,7 @@ def zipf(term: str) -> float:
 class CandidateGenerator:
     """Per-term candidate lists, cached: the same words recur across a corpus."""
 
-    def __init__(self, sources: tuple[str, ...] = ("moby", "wordnet"), *, max_candidates: int = 24,
+    def __init__(self, sources: tuple[str, ...] = ("moby", "wordnet"), *, max_candidates: int = 96,
                  min_zipf: float = 2.5) -> None:
         self.thesaurus = load_thesaurus(sources)
         self.idioms = load_idioms()
@@ -87,7 +90,8 @@ class CandidateGenerator:
         found: dict[str, Candidate] = {}
         for original in self.idioms.originals(term):
             original = original.lower()
-            found[original] = Candidate(original, IDIOM_SOURCE, self._degree(original), zipf(original))
+            found[original] = Candidate(original, IDIOM_SOURCE, self._degree(original), zipf(original),
+                                        _fit(term, original, IDIOM_SOURCE))
         for lemma, form in _analyses(term):
             # Rank the thesaurus entries (lemmas) first and inflect only the best: inflecting all
             # of a Moby entry's hundreds of neighbours is most of the cost of a new word.
@@ -96,13 +100,14 @@ class CandidateGenerator:
                 for n, mask in self.thesaurus.neighbours(lemma).items()
             ]
             entries.sort(key=lambda c: (-c.prior, c.original))
-            for entry in entries[: 3 * self.max_candidates]:
+            for entry in entries[: self.max_candidates]:
                 original = entry.original if form == "base" else inflect(entry.original, form)
                 if not self._plausible(term, original):
                     continue
                 known = found.get(original)
                 sources = entry.sources | (known.sources if known else 0)
-                found[original] = Candidate(original, sources, entry.degree, zipf(original))
+                found[original] = Candidate(original, sources, entry.degree, zipf(original),
+                                            _fit(term, original, sources))
         kept = [c for c in found.values() if c.zipf >= self.min_zipf or c.sources & IDIOM_SOURCE]
         kept.sort(key=lambda c: (-(c.sources & IDIOM_SOURCE), -c.prior, c.original))
         return tuple(kept[: self.max_candidates])
@@ -118,6 +123,12 @@ class CandidateGenerator:
 
     def phrase_in_lexicon(self, phrase: str) -> bool:
         return phrase in self.thesaurus or bool(self.idioms.originals(phrase))
+
+
+def _fit(term: str, original: str, sources: int) -> float:
+    agreeing = bin(sources & 0x7F).count("1")
+    length_gap = abs(len(original.split()) - len(term.split()))
+    return AGREEMENT_BONUS * max(0, agreeing - 1) - LENGTH_PENALTY * length_gap
 
 
 def _analyses(term: str) -> list[tuple[str, str]]:

@@ -1,0 +1,87 @@
+"""The fast engine's parts: candidates, context, joint restoration, the decision's evaluation."""
+
+from __future__ import annotations
+
+import pytest
+
+from unspin.detect.candidates import IDIOM_SOURCE, Candidate, zipf
+from unspin.detect.decide import TreeEnsemble, load_decision
+from unspin.detect.engine import _left_context, _right_context, _sentence_ids
+from unspin.text.tokenize import tokenize
+
+
+def test_context_stops_at_sentence_boundaries():
+    tokens = tokenize("He left. We trained a deep model")
+    lower = [t.lower for t in tokens]
+    sentence = _sentence_ids(tokens)
+    assert _left_context(lower, sentence, 2) == (None, "<s>")
+    assert _left_context(lower, sentence, 3) == ("<s>", "we")
+    assert _left_context(lower, sentence, 4) == ("we", "trained")
+    assert _right_context(lower, sentence, 1) == ["left", "</s>"]
+    assert _right_context(lower, sentence, 2) == ["</s>"]
+    assert _right_context(lower, sentence, 6) == ["model", "</s>"]
+
+
+def test_candidates_are_inflected_like_the_observed_word(fast_engine):
+    originals = {c.original for c in fast_engine.generator.for_term("pioneers")}
+    assert "leaders" in originals and "leader" not in originals
+
+
+def test_idiom_candidates_come_first(fast_engine):
+    candidates = fast_engine.generator.for_term("atmosphere alteration")
+    assert candidates[0].original == "climate change" and candidates[0].sources & IDIOM_SOURCE
+
+
+def test_channel_prefers_rarely_shared_synonyms():
+    narrow = Candidate("cancer", 1, 50, 4.5)
+    broad = Candidate("like", 1, 300, 6.5)
+    assert narrow.channel > broad.channel
+
+
+def test_zipf_matches_wordfreq():
+    from wordfreq import zipf_frequency
+
+    for term in ["deep learning", "artificial", "on the other hand", "co-operate", "xyzzyq"]:
+        assert zipf(term) == zipf_frequency(term, "en")
+
+
+def test_neighbouring_swaps_are_restored_jointly(fast_engine):
+    text = "Women with bosom growth were screened."
+    tokens = tokenize(text)
+    sites = fast_engine.candidate_sites(text, tokens)
+    pair = next(s for s in sites if (s.i, s.j) == (2, 4))
+    assert pair.candidates[pair.ranking()[0]].original == "breast cancer"
+
+
+def test_spun_example_restores_its_idiom(fast_engine):
+    report = fast_engine.check("Atmosphere alteration is presently the greatest danger.")
+    assert report.spans[0].text == "Atmosphere alteration"
+    assert report.spans[0].suggestion == "Climate change"
+    assert report.spans[0].detector == "idiom.v1"
+    assert report.restored.startswith("Climate change is")
+
+
+def test_empty_and_wordless_inputs(fast_engine):
+    for text in ["", "   \n\n", "1234 5678 !!!", "😀😀"]:
+        report = fast_engine.check(text)
+        assert report.score == 0 and report.spans == () and report.restored == text
+
+
+def test_clean_sentence_is_not_flagged(fast_engine):
+    text = "The committee met on Tuesday to discuss the budget for next year."
+    assert fast_engine.check(text).spans == ()
+
+
+def test_tree_ensemble_walks_to_leaves():
+    # one stump: x <= 1.0 -> leaf 1 (value -2), else leaf 2 (value +2)
+    stump = ((0, 1.0, 1, 2, 0.0, False, True), (0, 0.0, 0, 0, -2.0, True, True), (0, 0.0, 0, 0, 2.0, True, True))
+    model = TreeEnsemble("t", ("x",), (stump,), 0.0, 0.5)
+    assert model.probability({"x": 0.0}) == pytest.approx(1 / (1 + 2.718281828 ** 2), rel=1e-6)
+    assert model.probability({"x": 3.0}) == pytest.approx(1 / (1 + 2.718281828 ** -2), rel=1e-6)
+
+
+def test_shipped_decision_model_is_complete():
+    decision = load_decision("fast")
+    assert 0 < decision.site.threshold < 1
+    assert decision.suspect_score < decision.spun_score
+    assert decision.provenance["generated_by"] == "scripts/train_decision.py"

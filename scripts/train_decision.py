@@ -37,6 +37,7 @@ from unspin.text.tokenize import tokenize
 
 RATES = (0.0, 0.05, 0.15, 0.3)  # clean passages included: the decision must learn what clean looks like
 CORPORA = ("brown", "nlp-corpus")
+FEATURES_VERSION = 3  # bump when the engine computes features differently: cached features are then stale
 FAST_FEATURES = (
     "gain", "gain_pos", "log_degree", "zipf_observed", "zipf_best", "zipf_gain", "thesauri", "idiom",
     "words", "pair", "candidate_words", "sentence_start", "capitalised", "observed_oov",
@@ -105,8 +106,7 @@ def collect(engine: Engine, docs: list, seed: int, mode: str):
 
 def cached_collect(engine: Engine, split: str, limit: int, seed: int, mode: str):
     """`collect`, remembered on disk: the features take minutes, the fits seconds."""
-    source = Path(__file__).read_bytes() + Path(sys.modules[Engine.__module__].__file__).read_bytes()
-    key = hashlib.sha256(source + f"{split}{limit}{seed}{mode}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{FEATURES_VERSION}{split}{limit}{seed}{mode}".encode()).hexdigest()[:16]
     path = cache_dir("training") / f"{mode}-{split}-{key}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
@@ -145,13 +145,18 @@ def fit_sites(rows, labels, features) -> LogisticModel:
                          tuple(mean.round(6)), tuple(scale.round(6)), 0.5)
 
 
+def set_probabilities(documents, site_model) -> None:
+    for doc in documents:
+        for site, _ in doc["sites"]:
+            site.probability = site_model.probability(site.features)
+
+
 def dev_figures(engine: Engine, documents, site_model: LogisticModel, threshold: float) -> dict:
-    """Span precision/recall on spun dev passages, false flags per 1k words on clean ones."""
+    """Span precision/recall on spun dev passages, false flags per 1k words on clean ones
+    (site probabilities already set by `set_probabilities`)."""
     tp = fp = gold = found = clean_flags = clean_words = 0
     for doc in documents:
         sites = [s for s, _ in doc["sites"]]
-        for site in sites:
-            site.probability = site_model.probability(site.features)
         findings = engine.findings(doc["text"], doc["tokens"], sites, threshold=threshold)
         if not doc["spun"]:
             clean_flags += len(findings)
@@ -177,6 +182,7 @@ def choose_threshold(engine, documents, site_model, target_precision: float, max
     """The lowest threshold meeting both the precision and the false-flag target on dev; where
     none does, the one with the best F0.5 (precision weighted) within the false-flag limit."""
     fallback, fallback_f = None, -1.0
+    set_probabilities(documents, site_model)
     for threshold in np.arange(0.30, 0.995, 0.01):
         figures = dev_figures(engine, documents, site_model, float(threshold))
         print(f"  threshold {threshold:.2f}: {figures}", file=sys.stderr)
@@ -189,11 +195,14 @@ def choose_threshold(engine, documents, site_model, target_precision: float, max
     return {**(fallback or figures), "met_targets": False}
 
 
-def fit_documents(documents, site_model: LogisticModel, threshold: float) -> LogisticModel:
+def fit_documents(engine: Engine, documents, site_model, threshold: float) -> LogisticModel:
+    """P(document spun) from the density of its findings and its substitution rate, as Engine.check."""
     x, y = [], []
     for doc in documents:
+        set_probabilities([doc], site_model)
         sites = [s for s, _ in doc["sites"]]
-        expected = sum(p for p in (site_model.probability(s.features) for s in sites) if p >= threshold)
+        findings = engine.findings(doc["text"], doc["tokens"], sites, threshold=threshold)
+        expected = sum(f.confidence for f in findings)
         words = max(1, len(doc["tokens"]))
         doc_rate = sites[0].features["doc_rate"] if sites else 0.0
         x.append([math.log1p(1000.0 * expected / words), doc_rate])
@@ -224,7 +233,7 @@ def main() -> int:
     dev = choose_threshold(engine, dev_docs, site_model, args.target_precision, args.max_false_flags)
     site_model = TreeEnsemble(site_model.version, site_model.features, site_model.trees, site_model.baseline,
                               round(dev["threshold"], 4))
-    doc_model = fit_documents(train_docs, site_model, site_model.threshold)
+    doc_model = fit_documents(engine, train_docs, site_model, site_model.threshold)
     print(f"site model: {len(site_model.trees)} trees; dev at threshold: {dev}", file=sys.stderr)
     out = {
         "format": "unspin.decision/1",

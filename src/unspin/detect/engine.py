@@ -96,9 +96,21 @@ class Engine:
         from unspin import __version__
 
         tokens = tokenize(text)
-        sites = self.analyse(text, tokens)
-        findings = self.findings(text, tokens, sites)
-        score = self.document_score(sites, len(tokens))
+        lower = [t.lower for t in tokens]
+        sentence = _sentence_ids(tokens)
+        findings: list[Finding] = []
+        expected = 0.0  # summed confidence of the findings: the expected number of swaps
+        rate = 0.0  # the substitution rate, averaged over the blocks by their words
+        # Blocks bound memory on very long inputs: only findings outlive their block.
+        for lo in range(0, len(tokens), BLOCK_WORDS):
+            hi = min(len(tokens), lo + BLOCK_WORDS)
+            sites = self.analyse(text, tokens, lo, hi, lower=lower, sentence=sentence)
+            block = self.findings(text, tokens, sites)
+            expected += sum(f.confidence for f in block)
+            findings.extend(block)
+            if sites:
+                rate += sites[0].features["doc_rate"] * (hi - lo) / len(tokens)
+        score = self.document_score(expected, len(tokens), rate)
         return Report(
             id=id, mode=self.mode, model=self.model_name, score=score,
             verdict=self.verdict(score, findings), spans=tuple(findings),
@@ -111,9 +123,10 @@ class Engine:
 
     # -- analysis ---------------------------------------------------------------------------
 
-    def analyse(self, text: str, tokens: list[Token]) -> list[Site]:
-        """Every site of the text with its features and probability of being spun."""
-        sites = self.candidate_sites(text, tokens)
+    def analyse(self, text: str, tokens: list[Token], lo: int = 0, hi: int | None = None, *,
+                lower: list[str] | None = None, sentence: list[int] | None = None) -> list[Site]:
+        """Every site of tokens[lo:hi] with its features and probability of being spun."""
+        sites = self.candidate_sites(text, tokens, lo, hi, lower=lower, sentence=sentence)
         first = self.gate if self.gate is not None else self.decision
         for site in sites:
             site.probability = first.site.probability(site.features)
@@ -128,15 +141,14 @@ class Engine:
                 site.idiom = True
         return sites
 
-    def candidate_sites(self, text: str, tokens: list[Token]) -> list[Site]:
-        """Sites with their candidates, trigram scores and features; nothing decided yet."""
-        lower = [t.lower for t in tokens]
-        sentence = _sentence_ids(tokens)
-        sites: list[Site] = []
-        for lo in range(0, len(tokens), BLOCK_WORDS):
-            hi = min(len(tokens), lo + BLOCK_WORDS)
-            sites.extend(self._block_sites(text, tokens, lower, sentence, lo, hi))
-        self._add_rate_features(sites, tokens)
+    def candidate_sites(self, text: str, tokens: list[Token], lo: int = 0, hi: int | None = None, *,
+                        lower: list[str] | None = None, sentence: list[int] | None = None) -> list[Site]:
+        """Sites of tokens[lo:hi] with candidates, trigram scores and features; nothing decided."""
+        hi = len(tokens) if hi is None else hi
+        lower = [t.lower for t in tokens] if lower is None else lower
+        sentence = _sentence_ids(tokens) if sentence is None else sentence
+        sites = self._block_sites(text, tokens, lower, sentence, lo, hi)
+        self._add_rate_features(sites, tokens, lo, hi)
         return sites
 
     def _block_sites(self, text, tokens, lower, sentence, lo, hi) -> list[Site]:
@@ -243,21 +255,21 @@ class Engine:
             "candidates": float(len(site.candidates)),
         }
 
-    def _add_rate_features(self, sites: list[Site], tokens: list[Token]) -> None:
-        """The channel's prior: how often the LM prefers a swap nearby and in the whole text."""
-        n = len(tokens)
-        hits = [0] * (n + 1)  # prefix sums of single-word sites where a candidate reads better
+    def _add_rate_features(self, sites: list[Site], tokens: list[Token], lo: int, hi: int) -> None:
+        """The channel's prior: how often the LM prefers a swap nearby and in the whole block."""
+        n = hi - lo
+        hits = [0] * (n + 1)  # prefix sums over the block of single-word sites that read better swapped
         eligible = [0] * (n + 1)
-        flagged = {s.i for s in sites if s.j - s.i == 1 and s.gain > 0}
+        flagged = {s.i - lo for s in sites if s.j - s.i == 1 and s.gain > 0}
         for k in range(n):
             hits[k + 1] = hits[k] + (k in flagged)
-            eligible[k + 1] = eligible[k] + self.generator.is_candidate_position(tokens[k].lower)
+            eligible[k + 1] = eligible[k] + self.generator.is_candidate_position(tokens[lo + k].lower)
         doc_rate = hits[n] / max(1, eligible[n])
         for site in sites:
-            lo, hi = max(0, site.i - RATE_WINDOW), min(n, site.j + RATE_WINDOW)
+            a, b = max(0, site.i - lo - RATE_WINDOW), min(n, site.j - lo + RATE_WINDOW)
             # Leave the site's own vote out, so the rate is evidence about its neighbours.
-            own = int(site.i in flagged and site.j - site.i == 1)
-            rate = (hits[hi] - hits[lo] - own) / max(1, eligible[hi] - eligible[lo] - 1)
+            own = int(site.i - lo in flagged and site.j - site.i == 1)
+            rate = (hits[b] - hits[a] - own) / max(1, eligible[b] - eligible[a] - 1)
             site.features["window_rate"] = rate
             site.features["doc_rate"] = doc_rate
             site.features["gain_x_rate"] = site.features["gain_pos"] * rate
@@ -329,15 +341,11 @@ class Engine:
             confidence=site.probability, detector="idiom.v1" if site.idiom else self.detector, evidence=evidence,
         )
 
-    def document_score(self, sites: list[Site], words: int) -> float:
+    def document_score(self, expected: float, words: int, rate: float) -> float:
+        """P(spun) from the density of confident findings and the substitution rate."""
         if words == 0:
             return 0.0
-        threshold = self.decision.site.threshold
-        expected = sum(s.probability for s in sites if s.probability >= threshold)
-        features = {
-            "density": math.log1p(1000.0 * expected / words),
-            "doc_rate": sites[0].features["doc_rate"] if sites else 0.0,
-        }
+        features = {"density": math.log1p(1000.0 * expected / words), "doc_rate": rate}
         return self.decision.document.probability(features)
 
     def verdict(self, score: float, findings: list[Finding]) -> str:

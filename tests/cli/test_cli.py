@@ -6,9 +6,7 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
 
 from unspin.cli.main import main
 

@@ -36,7 +36,7 @@ class FakeSpinner:
 
     @staticmethod
     def spin(text, *, rate, seed, thesaurus):
-        edits, pieces, shift = [], [], 0
+        edits, shift = [], 0
         for token in tokenize(text):
             if token.lower == "the":
                 start = token.start + shift

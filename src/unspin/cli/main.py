@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import io
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -131,7 +130,6 @@ def run_check(args, stdin, stdout, stderr) -> int:
 
 def run_restore(args, stdin, stdout, stderr) -> int:
     from unspin.detect.engine import get_engine
-    from unspin.report.text import highlight
     from unspin.text.load import read_input
 
     _refuse_overwrite(args)

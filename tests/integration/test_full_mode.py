@@ -1,0 +1,43 @@
+"""Full mode end to end: the neural model verifies and ranks, reports keep the contract."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SPUN = ("Atmosphere alteration is presently the greatest danger confronting beach front networks. "
+        "Then again, numerous neighborhood pioneers state they need more cash to ensure homes and streets.")
+
+
+@pytest.fixture(scope="module")
+def full_engine():
+    from unspin.detect.engine import get_engine
+
+    return get_engine(mode="full")
+
+
+def test_full_mode_report(full_engine):
+    report = full_engine.check(SPUN)
+    assert report.mode == "full" and report.model and "smollm2" in report.model
+    assert report.spans, "the spun example should have findings"
+    for span in report.spans:
+        assert SPUN[span.start:span.end] == span.text
+        assert span.detector in {"thesaurus-lm.v1", "idiom.v1"}
+    assert report.restored.startswith("Climate change")
+
+
+def test_full_mode_is_deterministic(full_engine):
+    assert full_engine.check(SPUN) == full_engine.check(SPUN)
+
+
+def test_full_mode_leaves_plain_text_alone(full_engine):
+    text = "The committee met on Tuesday to discuss the budget for next year."
+    assert full_engine.check(text).spans == ()
+
+
+def test_python_api_matches_engine(full_engine):
+    import unspin
+
+    assert unspin.check(SPUN).to_dict() == full_engine.check(SPUN).to_dict()
+    assert unspin.restore(SPUN) == full_engine.check(SPUN).restored

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from unspin.restore import apply_findings
+from unspin.restoration import apply_findings
 from unspin.text.tokenize import tokenize
 
 WORDS = ["profound", "learning", "counterfeit", "consciousness", "the", "Atmosphere", "alteration",

@@ -24,7 +24,7 @@ from unspin.detect.decide import DecisionModel, load_decision
 from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
 from unspin.errors import UsageError
 from unspin.model import Finding, Report
-from unspin.restore import apply_findings
+from unspin.restoration import apply_findings
 from unspin.text.tokenize import Token, match_case, tokenize
 
 MODES = ("full", "fast")

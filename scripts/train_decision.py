@@ -136,15 +136,6 @@ def fit_trees(rows, labels, features, seed: int) -> TreeEnsemble:
     return model
 
 
-def fit_sites(rows, labels, features) -> LogisticModel:
-    x = np.array([[r[f] for f in features] for r in rows])
-    y = np.array(labels)
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
-    clf = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
-    return LogisticModel("site-v1", features, tuple(clf.coef_[0].round(6)), float(clf.intercept_[0]),
-                         tuple(mean.round(6)), tuple(scale.round(6)), 0.5)
-
-
 def set_probabilities(documents, site_model) -> None:
     for doc in documents:
         for site, _ in doc["sites"]:

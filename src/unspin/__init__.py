@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from unspin.errors import InputError, ResourceMissing, UnspinError, UsageError
@@ -19,19 +21,33 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 
-def check(text: str, *, mode: str = "full", model: str | None = None, device: str = "auto", id=None) -> Report:
-    """Find the spun spans of `text` and restore them; see `unspin.model.Report`."""
-    from unspin.detect.engine import get_engine
+def check(text: str, *, mode: str = "full", model: str | None = None, device: str = "auto", id=None,
+          fingerprints: Sequence[str | os.PathLike[str]] = (), engine: bool = True) -> Report:
+    """Find the spun spans of `text` and restore them; see `unspin.model.Report`.
 
-    return get_engine(mode=mode, model=model, device=device).check(text, id=id)
+    `fingerprints`: paths of fingerprint lists (PPS CSV, JSON, TSV) whose matches are reported
+    too; `engine=False` reports list matches only.
+    """
+    from unspin.pipeline import get_checker
+
+    checker = get_checker(mode=mode, model=model, device=device, fingerprints=tuple(fingerprints), engine=engine)
+    return checker.check(text, id=id)
 
 
-def restore(text: str, *, mode: str = "full", model: str | None = None, device: str = "auto") -> str:
+def restore(text: str, *, mode: str = "full", model: str | None = None, device: str = "auto",
+            fingerprints: Sequence[str | os.PathLike[str]] = (), engine: bool = True) -> str:
     """`text` with every spun span replaced by its most likely original wording."""
-    return check(text, mode=mode, model=model, device=device).restored
+    return check(text, mode=mode, model=model, device=device, fingerprints=fingerprints, engine=engine).restored
+
+
+def load_fingerprints(path: str | os.PathLike[str]):
+    """Read and validate a fingerprint list; see `unspin.lexicon.fingerprints`."""
+    from unspin.lexicon.fingerprints import load_fingerprints as load
+
+    return load(path)
 
 
 __all__ = [
-    "check", "restore", "Finding", "Report",
+    "check", "restore", "load_fingerprints", "Finding", "Report",
     "UnspinError", "InputError", "UsageError", "ResourceMissing", "__version__",
 ]

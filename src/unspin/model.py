@@ -24,6 +24,7 @@ class Finding:
     confidence: float
     detector: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    rule: str | None = None  # the list entry that matched ("pps:12"), for list detectors
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -34,6 +35,7 @@ class Finding:
             "alternatives": list(self.alternatives),
             "confidence": round(float(self.confidence), 4),
             "detector": self.detector,
+            "rule": self.rule,
             "evidence": dict(self.evidence),
         }
 

@@ -30,11 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"unspin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def engine_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--mode", choices=("full", "fast"), default="full",
+    def engine_options(p: argparse.ArgumentParser, lists: bool = True) -> None:
+        # Defaults are None so that a --config file can fill what the command line leaves out.
+        p.add_argument("--mode", choices=("full", "fast"), default=None,
                        help="full: verify with a neural language model (default); fast: thesauri and n-grams only")
         p.add_argument("--model", default=None, help="a causal LM: local GGUF file or HF folder, or a hub name")
-        p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+        p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
+        if lists:
+            p.add_argument("--fingerprints", action="append", default=[], metavar="LIST",
+                           help="also report the matches of this fingerprint list (PPS CSV, JSON or TSV); repeatable")
+            p.add_argument("--no-engine", action="store_true",
+                           help="report fingerprint-list matches only, without the statistical engine")
+        p.add_argument("--config", default=None, metavar="TOML",
+                       help="read defaults (mode, model, device, fingerprints, fail_on) from this file")
         p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
     check = sub.add_parser("check", help="report the spun spans of a text")
@@ -44,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help='jsonl: one {"id": ..., "text": ...} object per line')
     check.add_argument("-o", "--output", help="write here instead of standard output")
     check.add_argument("--force", action="store_true", help="overwrite --output if it exists")
-    check.add_argument("--fail-on", choices=("never", "suspect", "spun"), default="never",
+    check.add_argument("--fail-on", choices=("never", "suspect", "spun"), default=None,
                        help="exit 1 when a document's verdict is at least this")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     engine_options(check)
@@ -64,6 +72,29 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pps", default=None, help="folder of the PPS data (pairs_torturedcheck.json)")
     evaluate.add_argument("--json", dest="json_out", default=None, help="also write the figures as JSON here")
     engine_options(evaluate)
+
+    lexicon = sub.add_parser("lexicon", help="show, check and export the thesauri, tables and fingerprint lists")
+    lexicon_sub = lexicon.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    info = lexicon_sub.add_parser("info", help="what is loaded: entries, versions, sha256 of each source")
+    info.add_argument("--fingerprints", action="append", default=[], metavar="LIST")
+    info.add_argument("--format", choices=("text", "json"), default="text")
+    info.add_argument("--config", default=None, metavar="TOML")
+    validate = lexicon_sub.add_parser("validate", help="check fingerprint lists; exit 1 if a line is unusable")
+    validate.add_argument("lists", nargs="+", metavar="LIST")
+    export = lexicon_sub.add_parser("export", help="write the merged fingerprint set (lists + built-in idioms)")
+    export.add_argument("--fingerprints", action="append", default=[], metavar="LIST")
+    export.add_argument("--config", default=None, metavar="TOML")
+    export.add_argument("--format", choices=("csv", "json", "tsv"), default="csv")
+    export.add_argument("--no-idioms", action="store_true", help="leave the built-in idiom table out")
+    export.add_argument("-o", "--output", help="write here instead of standard output")
+    export.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+
+    try:  # TEMP until the discover module lands
+        from unspin.cli import discover as discover_cli
+
+        discover_cli.add_parser(sub, engine_options)
+    except ImportError:
+        pass
     return parser
 
 
@@ -75,7 +106,9 @@ def main(argv: list[str] | None = None, stdin=None, stdout: TextIO | None = None
         args = build_parser().parse_args(argv)
         logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                             stream=stderr, format="unspin: %(message)s")
-        command = {"check": run_check, "restore": run_restore, "eval": run_eval}[args.command]
+        _apply_config(args)
+        command = {"check": run_check, "restore": run_restore, "eval": run_eval, "lexicon": run_lexicon,
+                   "discover": _run_discover}[args.command]
         return command(args, stdin, stdout, stderr)
     except UnspinError as err:
         print(err.one_line(), file=stderr)
@@ -100,7 +133,6 @@ def entry_point() -> None:
 # -- commands ---------------------------------------------------------------------------------
 
 def run_check(args, stdin, stdout, stderr) -> int:
-    from unspin.detect.engine import get_engine
     from unspin.report.json import render_json, render_jsonl_line
     from unspin.report.text import render_text
     from unspin.text.load import iter_jsonl, read_input
@@ -112,7 +144,7 @@ def run_check(args, stdin, stdout, stderr) -> int:
     items = list(iter_jsonl(text, source)) if args.input_format == "jsonl" else [(None, text)]
     if args.format == "json" and len(items) != 1:
         raise UsageError("--format json writes one report; this input holds several documents", "use --format jsonl")
-    engine = get_engine(mode=args.mode, model=args.model, device=args.device)
+    engine = _checker(args, stderr)
     color = args.color == "always" or (args.color == "auto" and args.output is None and _isatty(stdout))
     worst = 0
     with _Output(args.output, stdout) as out:
@@ -129,12 +161,11 @@ def run_check(args, stdin, stdout, stderr) -> int:
 
 
 def run_restore(args, stdin, stdout, stderr) -> int:
-    from unspin.detect.engine import get_engine
     from unspin.text.load import read_input
 
     _refuse_overwrite(args)
     text = read_input(args.file, stdin)
-    report = get_engine(mode=args.mode, model=args.model, device=args.device).check(text)
+    report = _checker(args, stderr).check(text)
     with _Output(args.output, stdout) as out:
         if args.diff:
             out.write(_word_diff(text, report))
@@ -146,16 +177,19 @@ def run_restore(args, stdin, stdout, stderr) -> int:
 def run_eval(args, stdin, stdout, stderr) -> int:
     import json
 
-    from unspin.detect.engine import get_engine
     from unspin.evaluate.run import format_table, run_suite
 
-    engine = get_engine(mode=args.mode, model=args.model, device=args.device)
+    engine = _checker(args, stderr)
     suites = ("simulated", "tortured", "clean") if args.suite == "all" else (args.suite,)
     results = [
         run_suite(suite, args.split, engine.check, rate=args.rate, limit=args.limit, pps_path=args.pps)
         for suite in suites
     ]
     stdout.write(format_table(results) + "\n")
+    for loaded in engine.lists:
+        stdout.write(f"fingerprint list loaded: {loaded.summary()}, sha256 {loaded.sha256[:12]}\n")
+    if args.no_engine:
+        stdout.write("engine off (--no-engine): list matches only\n")
     if args.json_out:
         from unspin.resources import atomic_write_text
 
@@ -163,7 +197,106 @@ def run_eval(args, stdin, stdout, stderr) -> int:
     return ExitCode.OK
 
 
+def run_lexicon(args, stdin, stdout, stderr) -> int:
+    import json
+
+    from unspin.lexicon import inventory
+    from unspin.lexicon.fingerprints import load_fingerprints
+
+    if args.action == "validate":
+        worst = ExitCode.OK
+        for path in args.lists:
+            loaded = load_fingerprints(path)
+            stdout.write(loaded.summary() + "\n")
+            for line, reason in loaded.warnings:
+                stdout.write(f"  {path}:{line}: {reason}\n")
+            if not loaded.complete:
+                worst = ExitCode.FINDINGS
+        return worst
+    lists = [load_fingerprints(path) for path in args.fingerprints]
+    for loaded in lists:
+        if not loaded.complete:
+            print(f"unspin: warning: {loaded.summary()}", file=stderr)
+    if args.action == "info":
+        items = inventory.builtin_resources() + [inventory.list_info(loaded) for loaded in lists]
+        stdout.write(json.dumps(items, indent=2) + "\n" if args.format == "json" else inventory.format_info(items))
+        return ExitCode.OK
+    _refuse_overwrite(args)
+    rows = inventory.export_rows(lists, idioms=not args.no_idioms)
+    with _Output(args.output, stdout) as out:
+        out.write(inventory.render_export(rows, args.format))
+    print(f"unspin: exported {len(rows):,} entries", file=stderr)
+    return ExitCode.OK
+
+
+def _run_discover(args, stdin, stdout, stderr) -> int:
+    from unspin.cli import discover as discover_cli
+
+    return discover_cli.run_discover(args, stdin, stdout, stderr)
+
+
 # -- helpers ----------------------------------------------------------------------------------
+
+CONFIG_CHOICES = {"mode": ("full", "fast"), "device": ("auto", "cpu", "cuda"), "fail_on": ("never", "suspect", "spun")}
+CONFIG_KEYS = {"mode": str, "model": str, "device": str, "fingerprints": list, "fail_on": str, "no_engine": bool}
+
+
+def _apply_config(args) -> None:
+    """Fill options the command line left out from --config (or $UNSPIN_CONFIG), then defaults.
+
+    Command-line values win; fingerprint lists from both are used. Relative list paths in the
+    file are read relative to the file's folder.
+    """
+    import os
+
+    path = getattr(args, "config", None) or os.environ.get("UNSPIN_CONFIG")
+    config = _read_config(Path(path)) if path and hasattr(args, "config") else {}
+    for key, default in (("mode", "full"), ("device", "auto"), ("fail_on", "never")):
+        if hasattr(args, key) and getattr(args, key) is None:
+            setattr(args, key, config.get(key, default))
+    if hasattr(args, "model") and args.model is None:
+        args.model = config.get("model")
+    if hasattr(args, "fingerprints"):
+        base = Path(path).parent if path else Path(".")
+        args.fingerprints = [str(base / p) for p in config.get("fingerprints", [])] + list(args.fingerprints)
+    if hasattr(args, "no_engine") and config.get("no_engine"):
+        args.no_engine = True
+
+
+def _read_config(path: Path) -> dict:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"config file {path} not found", "check the path given to --config") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read config file {path}: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"config file {path} is not valid TOML: {err}", "see README, 'Configuration'") from None
+    section = data.get("tool", {}).get("unspin", data.get("unspin", data))
+    unknown = sorted(set(section) - set(CONFIG_KEYS))
+    if unknown:
+        raise UsageError(f"config file {path}: unknown setting {unknown[0]!r}", f"known: {', '.join(CONFIG_KEYS)}")
+    for key, kind in CONFIG_KEYS.items():
+        if key in section and not isinstance(section[key], kind):
+            raise UsageError(f"config file {path}: {key} must be a {kind.__name__}")
+    for key, allowed in CONFIG_CHOICES.items():
+        if key in section and section[key] not in allowed:
+            raise UsageError(f"config file {path}: {key} = {section[key]!r}", f"choose one of {', '.join(allowed)}")
+    return section
+
+
+def _checker(args, stderr):
+    from unspin.pipeline import get_checker
+
+    checker = get_checker(mode=args.mode, model=args.model, device=args.device,
+                          fingerprints=tuple(args.fingerprints), engine=not args.no_engine)
+    for loaded in checker.lists:
+        if not loaded.complete:  # loaded anyway, but never reported as complete
+            print(f"unspin: warning: {loaded.summary()}", file=stderr)
+    return checker
+
 
 def _word_diff(text: str, report) -> str:
     out, cursor = [], 0

@@ -25,6 +25,7 @@ from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
 from unspin.errors import UsageError
 from unspin.model import Finding, Report
 from unspin.restoration import apply_findings
+from unspin.score import document_score, verdict
 from unspin.text.tokenize import Token, match_case, tokenize
 
 MODES = ("full", "fast")
@@ -71,6 +72,13 @@ class Site:
         return sorted(range(len(self.candidates)), key=lambda k: (-key[k], k))
 
 
+@dataclass(frozen=True)
+class Detection:
+    findings: list[Finding]
+    words: int
+    rate: float  # estimated share of the words a spinner swapped
+
+
 class Engine:
     def __init__(self, mode: str = "full", model: str | None = None, device: str = "auto",
                  decision: DecisionModel | None = None) -> None:
@@ -93,29 +101,32 @@ class Engine:
     # -- public -----------------------------------------------------------------------------
 
     def check(self, text: str, id=None) -> Report:
+        """The engine's own report (no fingerprint lists; `unspin.pipeline` adds those)."""
         from unspin import __version__
 
+        result = self.detect(text)
+        score = self.document_score(sum(f.confidence for f in result.findings), result.words, result.rate)
+        return Report(
+            id=id, mode=self.mode, model=self.model_name, score=score,
+            verdict=self.verdict(score, result.findings), spans=tuple(result.findings),
+            restored=apply_findings(text, result.findings), unspin_version=__version__, words=result.words,
+        )
+
+    def detect(self, text: str) -> Detection:
+        """The engine's findings for `text`, its word count and its estimated substitution rate."""
         tokens = tokenize(text)
         lower = [t.lower for t in tokens]
         sentence = _sentence_ids(tokens)
         findings: list[Finding] = []
-        expected = 0.0  # summed confidence of the findings: the expected number of swaps
         rate = 0.0  # the substitution rate, averaged over the blocks by their words
         # Blocks bound memory on very long inputs: only findings outlive their block.
         for lo in range(0, len(tokens), BLOCK_WORDS):
             hi = min(len(tokens), lo + BLOCK_WORDS)
             sites = self.analyse(text, tokens, lo, hi, lower=lower, sentence=sentence)
-            block = self.findings(text, tokens, sites)
-            expected += sum(f.confidence for f in block)
-            findings.extend(block)
+            findings.extend(self.findings(text, tokens, sites))
             if sites:
                 rate += sites[0].features["doc_rate"] * (hi - lo) / len(tokens)
-        score = self.document_score(expected, len(tokens), rate)
-        return Report(
-            id=id, mode=self.mode, model=self.model_name, score=score,
-            verdict=self.verdict(score, findings), spans=tuple(findings),
-            restored=apply_findings(text, findings), unspin_version=__version__, words=len(tokens),
-        )
+        return Detection(findings, len(tokens), rate)
 
     def check_many(self, items: Iterable[tuple[object, str]]) -> Iterator[Report]:
         for id, text in items:
@@ -342,18 +353,10 @@ class Engine:
         )
 
     def document_score(self, expected: float, words: int, rate: float) -> float:
-        """P(spun) from the density of confident findings and the substitution rate."""
-        if words == 0:
-            return 0.0
-        features = {"density": math.log1p(1000.0 * expected / words), "doc_rate": rate}
-        return self.decision.document.probability(features)
+        return document_score(self.decision, expected, words, rate)
 
     def verdict(self, score: float, findings: list[Finding]) -> str:
-        if findings and score >= self.decision.spun_score:
-            return "spun"
-        if findings and score >= self.decision.suspect_score:
-            return "suspect"
-        return "clean"
+        return verdict(self.decision, score, findings)
 
 
 @lru_cache(maxsize=4)

@@ -19,6 +19,11 @@ def explain(finding: Finding) -> str:
     """Why a span was flagged, in words an editor can show an author."""
     ev = finding.evidence
     reasons = []
+    if "query" in ev:
+        papers = f", which retrieved {ev['papers']:,} papers" if ev.get("papers") else ""
+        reasons.append(f"matches fingerprint {ev['query']} of list {ev['list']} (line {ev['line']}{papers})")
+        if ev.get("proximity_window"):
+            reasons.append("its words are near each other, not side by side: check the suggestion")
     if "lm_gain" in ev:
         reasons.append(f"the language model finds the suggestion {ev['lm_gain']:+.1f} nats more natural here")
     if "trigram_gain" in ev:

@@ -209,7 +209,8 @@ def run_lexicon(args, stdin, stdout, stderr) -> int:
             loaded = load_fingerprints(path)
             stdout.write(loaded.summary() + "\n")
             for line, reason in loaded.warnings:
-                stdout.write(f"  {path}:{line}: {reason}\n")
+                where = f"{path}:{line}" if loaded.unit == "line" else f"{path} entry {line}"
+                stdout.write(f"  {where}: {reason}\n")
             if not loaded.complete:
                 worst = ExitCode.FINDINGS
         return worst

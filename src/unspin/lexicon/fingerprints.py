@@ -261,6 +261,7 @@ class FingerprintList:
     fingerprints: list[Fingerprint] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) of skipped lines
     rows: int = 0
+    unit: str = "line"  # what the numbers count: file lines, or entries of a JSON list
 
     @property
     def skipped(self) -> int:
@@ -273,7 +274,7 @@ class FingerprintList:
     def summary(self) -> str:
         text = f"{self.name}: {len(self.fingerprints):,} fingerprints from {self.rows:,} rows ({self.format})"
         if self.warnings:
-            first = "; ".join(f"line {line}: {reason}" for line, reason in self.warnings[:3])
+            first = "; ".join(f"{self.unit} {line}: {reason}" for line, reason in self.warnings[:3])
             more = f"; and {self.skipped - 3} more" if self.skipped > 3 else ""
             text += f", {self.skipped:,} skipped ({first}{more})"
         return text
@@ -309,7 +310,7 @@ def load_fingerprints(path: str | Path, *, name: str | None = None) -> Fingerpri
     result = FingerprintList(name=name or path.stem, path=str(path), format="", sha256=file_sha256(path))
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")) or path.suffix.lower() == ".json":
-        result.format = "json"
+        result.format, result.unit = "json", "entry"
         rows = _json_rows(text, path)
     elif path.suffix.lower() in (".tsv", ".tab") or ("\t" in text.split("\n", 1)[0] and "," not in text.split("\n", 1)[0]):
         result.format = "tsv"
@@ -321,7 +322,7 @@ def load_fingerprints(path: str | Path, *, name: str | None = None) -> Fingerpri
         result.rows += 1
         _add(result, line, query, expected, papers)
     if not result.fingerprints:
-        detail = f" ({result.warnings[0][1]} on line {result.warnings[0][0]})" if result.warnings else ""
+        detail = f" ({result.warnings[0][1]} on {result.unit} {result.warnings[0][0]})" if result.warnings else ""
         raise InputError(f"{path}: no usable fingerprint in the list{detail}", "see `unspin lexicon validate LIST`")
     return result
 

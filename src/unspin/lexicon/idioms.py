@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-IDIOM_FILE = "idioms-v1.tsv"
+IDIOM_FILE = "idioms-v2.tsv"
 
 
 @dataclass(frozen=True)

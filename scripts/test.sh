@@ -2,5 +2,7 @@
 # README command 2: install what is missing, then run the whole test suite (slow tests included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh
+bash scripts/install.sh --with-test-tools
+# Browser tests must run in CI, never skip: a missing Chromium is a failure.
+export UNSPIN_REQUIRE_BROWSER=1
 exec .venv/bin/python -m pytest -q "$@"

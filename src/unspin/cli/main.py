@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="report the spun spans of a text")
     check.add_argument("file", help="a UTF-8 text file, or - for standard input")
-    check.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
+    check.add_argument("--format", choices=("text", "json", "jsonl", "csv", "xlsx", "html"), default="text",
+                       help="csv: one row per finding; xlsx: findings and summary sheets (needs -o); "
+                            "html: one self-contained page")
     check.add_argument("--input-format", choices=("text", "jsonl"), default="text",
                        help='jsonl: one {"id": ..., "text": ...} object per line')
     check.add_argument("-o", "--output", help="write here instead of standard output")
@@ -144,20 +146,44 @@ def run_check(args, stdin, stdout, stderr) -> int:
     items = list(iter_jsonl(text, source)) if args.input_format == "jsonl" else [(None, text)]
     if args.format == "json" and len(items) != 1:
         raise UsageError("--format json writes one report; this input holds several documents", "use --format jsonl")
+    if args.format == "xlsx" and args.output in (None, "-"):
+        raise UsageError("--format xlsx writes a binary file", "add -o REPORT.xlsx")
     engine = _checker(args, stderr)
     color = args.color == "always" or (args.color == "auto" and args.output is None and _isatty(stdout))
     worst = 0
+    collected = []  # csv, xlsx and html render every document into one file at the end
     with _Output(args.output, stdout) as out:
         for (id, doc), report in zip(items, engine.check_many(items)):
             if args.format == "json":
                 out.write(render_json(report))
             elif args.format == "jsonl":
                 out.write(render_jsonl_line(report))
-            else:
+            elif args.format == "text":
                 out.write(render_text(report, doc, color=color))
+            else:
+                collected.append((report, doc))
             worst = max(worst, {"clean": 0, "suspect": 1, "spun": 2}[report.verdict])
+        if args.format == "csv":
+            from unspin.report.csv import render_csv
+
+            out.write(render_csv(collected))
+        elif args.format == "html":
+            from unspin.report.html import render_html
+
+            out.write(render_html(collected, title=Path(source).name, resources=_resources(engine)))
+    if args.format == "xlsx":
+        from unspin.report.xlsx import write_xlsx
+
+        write_xlsx(collected, args.output, resources=_resources(engine))
     threshold = {"never": 3, "suspect": 1, "spun": 2}[args.fail_on]
     return ExitCode.FINDINGS if worst >= threshold else ExitCode.OK
+
+
+def _resources(checker) -> list[dict]:
+    """What the reports were made with: built-in resources and the fingerprint lists loaded."""
+    from unspin.lexicon import inventory
+
+    return inventory.builtin_resources() + [inventory.list_info(loaded) for loaded in checker.lists]
 
 
 def run_restore(args, stdin, stdout, stderr) -> int:

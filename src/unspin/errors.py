@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     UNREADABLE_INPUT = 3
     INTERNAL = 4
     MISSING_RESOURCE = 5
+    UNSUPPORTED_DOCUMENT = 6  # read, but its content cannot be checked: a scan, a password, damage
     INTERRUPTED = 130
 
 

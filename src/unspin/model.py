@@ -25,9 +25,10 @@ class Finding:
     detector: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
     rule: str | None = None  # the list entry that matched ("pps:12"), for list detectors
+    location: Mapping[str, Any] | None = None  # page / paragraph / section, for documents
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "start": self.start,
             "end": self.end,
             "text": self.text,
@@ -38,6 +39,9 @@ class Finding:
             "rule": self.rule,
             "evidence": dict(self.evidence),
         }
+        if self.location is not None:  # only documents (PDF, DOCX, ...) carry one
+            data["location"] = dict(self.location)
+        return data
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,10 @@ class Report:
     restored: str
     unspin_version: str = ""
     words: int = 0
+    document: Mapping[str, Any] | None = None  # format, excluded regions ... of a document input
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "schema": SCHEMA,
             "unspin_version": self.unspin_version,
             "id": self.id,
@@ -64,3 +69,6 @@ class Report:
             "spans": [span.to_dict() for span in self.spans],
             "restored": self.restored,
         }
+        if self.document is not None:
+            data["document"] = dict(self.document)
+        return data

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from unspin.detect.fingerprints import FingerprintMatcher, merge
 from unspin.lexicon.fingerprints import FingerprintList, load_fingerprints
 from unspin.model import Report
 from unspin.restoration import apply_findings
-from unspin.score import document_score, verdict
+from unspin.score import document_score, load_calibration, verdict
+
+if TYPE_CHECKING:
+    from unspin.documents import ExtractedDocument
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class Checker:
         self.mode = mode if engine else "fast"  # list matching alone uses no neural model
         self.engine = get_engine(mode=mode, model=model, device=device) if engine else None
         self.decision = self.engine.decision if self.engine is not None else load_decision("fast")
+        # Scores are calibrated for the engine's mode; list-only runs use the fast calibration.
+        self.calibration = load_calibration(self.mode)
         self.lists: list[FingerprintList] = [
             item if isinstance(item, FingerprintList) else _load_list(ListSource.of(item)) for item in fingerprints
         ]
@@ -78,16 +84,42 @@ class Checker:
             engine_findings, words, rate = [], _count_words(text), 0.0
         list_findings = self.matcher.match(text) if self.matcher is not None else []
         findings = merge(list_findings, engine_findings) if list_findings else engine_findings
-        score = document_score(self.decision, sum(f.confidence for f in findings), words, rate)
+        score = document_score(self.decision, sum(f.confidence for f in findings), words, rate, self.calibration)
         return Report(
             id=id, mode=self.mode, model=self.model_name, score=score,
             verdict=verdict(self.decision, score, findings), spans=tuple(findings),
             restored=apply_findings(text, findings), unspin_version=__version__, words=words,
         )
 
+    def check_document(self, document: ExtractedDocument, id=None) -> Report:
+        """Check an extracted document: excluded parts (references, quotations, code ...) are
+        blanked before checking, so they are never judged but every offset stays an offset into
+        `document.text`; each finding carries its page / paragraph / section."""
+        report = self.check(document.scored_text(), id=id)
+        spans = tuple(
+            replace(f, text=document.text[f.start:f.end], location=document.location(f.start)) for f in report.spans
+        )
+        return replace(report, spans=spans, restored=apply_findings(document.text, spans),
+                       document=describe_document(document))
+
     def check_many(self, items: Iterable[tuple[object, str]]) -> Iterator[Report]:
         for id, text in items:
             yield self.check(text, id=id)
+
+
+def describe_document(document: ExtractedDocument) -> dict:
+    """What a report says about the document it judged."""
+    excluded: dict[str, int] = {}
+    for region in document.excluded:
+        excluded[region.kind] = excluded.get(region.kind, 0) + region.end - region.start
+    return {
+        "format": document.format,
+        "metadata": {k: v for k, v in document.metadata.items() if isinstance(v, (str, int, float))},
+        "excluded": [{"kind": r.kind, "start": r.start, "end": r.end} for r in document.excluded],
+        "excluded_characters": excluded,
+        "repairs": len(document.repairs),
+        "notes": list(document.notes),
+    }
 
 
 def _count_words(text: str) -> int:

@@ -42,8 +42,10 @@ def test_binary_file(tmp_path):
     path = tmp_path / "x.bin"
     path.write_bytes(b"\x7fELF\x00\x01\x02" * 100)
     code, _, err = run(["check", str(path), "--mode", "fast"])
-    assert_one_line_error(code, err, 3)
+    assert_one_line_error(code, err, 6)  # read, but no document unspin can check
     assert "binary" in err
+    code, _, err = run(["check", str(path), "--mode", "fast", "--input-format", "text"])
+    assert_one_line_error(code, err, 3)
 
 
 def test_invalid_utf8(tmp_path):
@@ -71,7 +73,9 @@ def test_json_contract_and_offsets():
     code, out, _ = run(["check", "-", "--mode", "fast", "--format", "json"], stdin=SPUN.encode())
     assert code == 0
     report = json.loads(out)
-    assert list(report) == ["schema", "unspin_version", "id", "mode", "model", "score", "verdict", "spans", "restored"]
+    contract = ["schema", "unspin_version", "id", "mode", "model", "score", "verdict", "spans", "restored"]
+    assert list(report)[:9] == contract and set(report) - set(contract) <= {"document"}  # additions only
+    assert report["document"]["format"] == "text"
     assert report["schema"] == "unspin.report/1" and report["mode"] == "fast" and report["model"] is None
     assert 0 <= report["score"] <= 1 and report["verdict"] in {"spun", "suspect", "clean"}
     last_end = 0

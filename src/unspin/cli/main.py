@@ -46,12 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
     check = sub.add_parser("check", help="report the spun spans of a text")
-    check.add_argument("file", help="a UTF-8 text file, or - for standard input")
+    check.add_argument("file", help="a document (.txt .md .html .pdf .docx JATS .xml, told apart by content), "
+                                    "or - for standard input")
     check.add_argument("--format", choices=("text", "json", "jsonl", "csv", "xlsx", "html"), default="text",
                        help="csv: one row per finding; xlsx: findings and summary sheets (needs -o); "
                             "html: one self-contained page")
-    check.add_argument("--input-format", choices=("text", "jsonl"), default="text",
-                       help='jsonl: one {"id": ..., "text": ...} object per line')
+    check.add_argument("--input-format", choices=("document", "text", "jsonl"), default="document",
+                       help="document: any format unspin reads, told apart by content (default); text: UTF-8 "
+                            'text as it is; jsonl: one {"id": ..., "text": ...} object per line')
     check.add_argument("-o", "--output", help="write here instead of standard output")
     check.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     check.add_argument("--fail-on", choices=("never", "suspect", "spun"), default=None,
@@ -60,14 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     engine_options(check)
 
     restore = sub.add_parser("restore", help="print the text with every spun span restored")
-    restore.add_argument("file", help="a UTF-8 text file, or - for standard input")
+    restore.add_argument("file", help="a document (any format `check` reads), or - for standard input")
     restore.add_argument("--diff", action="store_true", help="show what changed, as [-spun-]{+restored+}")
+    restore.add_argument("--format", choices=("txt", "html", "docx"), default="txt",
+                         help="txt: the restored text; html: a page with each change marked; "
+                              "docx: a Word file, one paragraph per paragraph of the text (needs -o)")
     restore.add_argument("-o", "--output", help="write here instead of standard output")
     restore.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     engine_options(restore)
 
     evaluate = sub.add_parser("eval", help="measure precision, recall and restoration on labelled data")
-    evaluate.add_argument("--suite", choices=("simulated", "tortured", "clean", "all"), default="all")
+    evaluate.add_argument("--suite", choices=("simulated", "tortured", "clean", "all", "calibration"), default="all",
+                          help="calibration: ECE of the document score on half-spun passages (not in 'all')")
     evaluate.add_argument("--split", choices=("dev", "test"), default="dev")
     evaluate.add_argument("--limit", type=int, default=None, help="at most this many documents per suite")
     evaluate.add_argument("--rate", type=float, default=0.15, help="substitution rate of the simulated spinner")
@@ -137,13 +143,19 @@ def entry_point() -> None:
 def run_check(args, stdin, stdout, stderr) -> int:
     from unspin.report.json import render_json, render_jsonl_line
     from unspin.report.text import render_text
-    from unspin.text.load import iter_jsonl, read_input
+    from unspin.text.load import iter_jsonl, read_document, read_input
 
     _refuse_overwrite(args)
-    text = read_input(args.file, stdin)
     source = "standard input" if args.file == "-" else args.file
     # Read and validate every document before any work, so a bad line leaves no output behind.
-    items = list(iter_jsonl(text, source)) if args.input_format == "jsonl" else [(None, text)]
+    document = None
+    if args.input_format == "jsonl":
+        items = list(iter_jsonl(read_input(args.file, stdin), source))
+    elif args.input_format == "text":
+        items = [(None, read_input(args.file, stdin))]
+    else:
+        document = read_document(args.file, stdin)
+        items = [(None, document.text)]
     if args.format == "json" and len(items) != 1:
         raise UsageError("--format json writes one report; this input holds several documents", "use --format jsonl")
     if args.format == "xlsx" and args.output in (None, "-"):
@@ -153,7 +165,8 @@ def run_check(args, stdin, stdout, stderr) -> int:
     worst = 0
     collected = []  # csv, xlsx and html render every document into one file at the end
     with _Output(args.output, stdout) as out:
-        for (id, doc), report in zip(items, engine.check_many(items)):
+        reports = [engine.check_document(document)] if document is not None else engine.check_many(items)
+        for (id, doc), report in zip(items, reports):
             if args.format == "json":
                 out.write(render_json(report))
             elif args.format == "jsonl":
@@ -187,13 +200,26 @@ def _resources(checker) -> list[dict]:
 
 
 def run_restore(args, stdin, stdout, stderr) -> int:
-    from unspin.text.load import read_input
+    from unspin.text.load import read_document
 
     _refuse_overwrite(args)
-    text = read_input(args.file, stdin)
-    report = _checker(args, stderr).check(text)
+    if args.format == "docx" and args.output in (None, "-"):
+        raise UsageError("--format docx writes a binary file", "add -o RESTORED.docx")
+    document = read_document(args.file, stdin)
+    report = _checker(args, stderr).check_document(document)
+    text = document.text
+    if args.format == "docx":
+        from unspin.report.restored import restored_docx
+        from unspin.resources import atomic_write_bytes
+
+        atomic_write_bytes(Path(args.output), restored_docx(report))
+        return ExitCode.OK
     with _Output(args.output, stdout) as out:
-        if args.diff:
+        if args.format == "html":
+            from unspin.report.restored import restored_html
+
+            out.write(restored_html(report, text, title=Path(args.file).name))
+        elif args.diff:
             out.write(_word_diff(text, report))
         else:
             out.write(report.restored)
@@ -206,6 +232,16 @@ def run_eval(args, stdin, stdout, stderr) -> int:
     from unspin.evaluate.run import format_table, run_suite
 
     engine = _checker(args, stderr)
+    if args.suite == "calibration":
+        from unspin.evaluate.calibration import format_calibration, run_calibration
+
+        result = run_calibration(args.split, engine.check, limit=args.limit)
+        stdout.write(format_calibration(result) + "\n")
+        if args.json_out:
+            from unspin.resources import atomic_write_text
+
+            atomic_write_text(Path(args.json_out), json.dumps(result, indent=2) + "\n")
+        return ExitCode.OK
     suites = ("simulated", "tortured", "clean") if args.suite == "all" else (args.suite,)
     results = [
         run_suite(suite, args.split, engine.check, rate=args.rate, limit=args.limit, pps_path=args.pps)

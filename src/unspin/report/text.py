@@ -47,8 +47,9 @@ def render_text(report: Report, source: str, *, color: bool = False) -> str:
     for finding in report.spans:
         line, column = line_column(source, finding.start)
         alternatives = f" (or: {', '.join(finding.alternatives)})" if finding.alternatives else ""
+        place = _place(finding.location)
         lines.append(
-            f"  {line}:{column}  {red}{finding.text}{reset} -> {green}{finding.suggestion}{reset}"
+            f"  {place}{line}:{column}  {red}{finding.text}{reset} -> {green}{finding.suggestion}{reset}"
             f"{alternatives}  confidence {finding.confidence:.2f}"
         )
         lines.append(f"      {dim}why: {explain(finding)}{reset}")
@@ -56,6 +57,18 @@ def render_text(report: Report, source: str, *, color: bool = False) -> str:
         lines.append("")
         lines.append(highlight(source, report.spans, red=red, green=green, reset=reset))
     return "\n".join(lines) + "\n"
+
+
+def _place(location) -> str:
+    """"p. 3, §2.1 Data, " for a finding in a document; nothing for plain text."""
+    if not location:
+        return ""
+    parts = []
+    if location.get("page") is not None:
+        parts.append(f"p. {location['page']}")
+    if location.get("section"):
+        parts.append(f"§{location['section'][:40]}")
+    return ", ".join(parts) + " " if parts else ""
 
 
 def highlight(source: str, spans: tuple[Finding, ...], *, red: str = "", green: str = "", reset: str = "") -> str:

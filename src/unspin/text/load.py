@@ -42,6 +42,19 @@ def read_input(path: str, stdin: BinaryIO | None = None) -> str:
     return decode(data, path)
 
 
+def read_document(path: str, stdin: BinaryIO | None = None):
+    """The extracted document at `path` (or stdin for '-'): any format `unspin.documents` reads."""
+    from unspin.documents import extract
+
+    if path == "-":
+        if stdin is None:
+            raise InputError("no standard input to read", "pipe text in or give a file")
+        return extract(stdin.read(), name="standard input")
+    if Path(path).is_dir():
+        raise InputError(f"{path} is a directory", "give a document file (batch screening is `unspin screen`)")
+    return extract(path)
+
+
 def iter_jsonl(text: str, source: str) -> Iterator[tuple[object, str]]:
     """(id, text) for each line of a JSONL document; a bad line raises naming its number."""
     for number, line in enumerate(text.splitlines(), start=1):

@@ -7,19 +7,54 @@ the expected number of swaps) and the engine's estimate of the substitution rate
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 from unspin.detect.decide import DecisionModel
 from unspin.model import Finding
 
 
-def document_score(decision: DecisionModel, expected: float, words: int, rate: float) -> float:
+@dataclass(frozen=True)
+class Calibration:
+    """P = sigmoid(a * logit(raw) + b), fitted on the dev split (`scripts/fit_calibration.py`)."""
+
+    a: float
+    b: float
+    version: str
+
+    def __call__(self, raw: float) -> float:
+        raw = min(max(raw, 1e-6), 1 - 1e-6)
+        z = self.a * math.log(raw / (1 - raw)) + self.b
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def calibration_file(mode: str) -> str:
+    return f"calibration-{mode}-v1.json"
+
+
+@lru_cache(maxsize=4)
+def load_calibration(mode: str) -> Calibration | None:
+    """The shipped calibration of `mode`'s document score, or None where none was fitted."""
+    try:
+        raw = resources.files("unspin.data").joinpath(calibration_file(mode)).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    data = json.loads(raw)
+    return Calibration(float(data["a"]), float(data["b"]), calibration_file(mode).removesuffix(".json"))
+
+
+def document_score(decision: DecisionModel, expected: float, words: int, rate: float,
+                   calibration: Calibration | None = None) -> float:
     """P(spun) for a document of `words` words whose findings sum to `expected` swaps."""
     if words == 0:
         return 0.0
     features = {"density": math.log1p(1000.0 * expected / words), "doc_rate": rate}
-    return decision.document.probability(features)
+    raw = decision.document.probability(features)
+    return calibration(raw) if calibration is not None else raw
 
 
 def verdict(decision: DecisionModel, score: float, findings: Sequence[Finding]) -> str:

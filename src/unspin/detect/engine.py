@@ -25,7 +25,7 @@ from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
 from unspin.errors import UsageError
 from unspin.model import Finding, Report
 from unspin.restoration import apply_findings
-from unspin.score import document_score, verdict
+from unspin.score import document_score, load_calibration, verdict
 from unspin.text.tokenize import Token, match_case, tokenize
 
 MODES = ("full", "fast")
@@ -97,6 +97,7 @@ class Engine:
             self.neural = get_scorer(model, device)
         self.model_name = self.neural.name if self.neural is not None else None
         self.detector = "thesaurus-lm.v1" if mode == "full" else "thesaurus-ngram.v1"
+        self.calibration = load_calibration(mode)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -105,7 +106,8 @@ class Engine:
         from unspin import __version__
 
         result = self.detect(text)
-        score = self.document_score(sum(f.confidence for f in result.findings), result.words, result.rate)
+        score = document_score(self.decision, sum(f.confidence for f in result.findings), result.words,
+                               result.rate, self.calibration)
         return Report(
             id=id, mode=self.mode, model=self.model_name, score=score,
             verdict=self.verdict(score, result.findings), spans=tuple(result.findings),
@@ -353,6 +355,7 @@ class Engine:
         )
 
     def document_score(self, expected: float, words: int, rate: float) -> float:
+        """The uncalibrated P(spun) of the decision model (`unspin.pipeline` calibrates it)."""
         return document_score(self.decision, expected, words, rate)
 
     def verdict(self, score: float, findings: list[Finding]) -> str:

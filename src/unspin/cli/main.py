@@ -99,9 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from unspin.cli import discover as discover_cli
     from unspin.cli import screen as screen_cli
+    from unspin.cli import serve as serve_cli
 
     discover_cli.add_parser(sub, engine_options)
     screen_cli.add_parser(sub, engine_options)
+    serve_cli.add_parser(sub, engine_options)
     return parser
 
 
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None, stdin=None, stdout: TextIO | None = None
                             stream=stderr, format="unspin: %(message)s")
         _apply_config(args)
         command = {"check": run_check, "restore": run_restore, "eval": run_eval, "lexicon": run_lexicon,
-                   "discover": _run_discover, "screen": _run_screen}[args.command]
+                   "discover": _run_discover, "screen": _run_screen, "serve": _run_serve}[args.command]
         return command(args, stdin, stdout, stderr)
     except UnspinError as err:
         print(err.one_line(), file=stderr)
@@ -295,6 +297,12 @@ def _run_discover(args, stdin, stdout, stderr) -> int:
     from unspin.cli import discover as discover_cli
 
     return discover_cli.run_discover(args, stdin, stdout, stderr)
+
+
+def _run_serve(args, stdin, stdout, stderr) -> int:
+    from unspin.cli import serve as serve_cli
+
+    return serve_cli.run_serve(args, stdin, stdout, stderr)
 
 
 def _run_screen(args, stdin, stdout, stderr) -> int:

@@ -291,11 +291,19 @@ def merge(list_findings: Sequence[Finding], engine_findings: Sequence[Finding]) 
     """One non-overlapping, sorted set: list matches first (curated, longest and best-supported
     first, other expected texts for the same span as alternatives), then the engine's findings
     where no list match overlaps them."""
+    starts: list[int] = []  # the chosen spans, sorted; they never overlap, so ends sort the same way
+    ends: list[int] = []
     chosen: list[Finding] = []
-    occupied: list[tuple[int, int]] = []
 
-    def free(finding: Finding) -> bool:
-        return all(finding.end <= start or finding.start >= end for start, end in occupied)
+    def take(finding: Finding) -> bool:
+        k = bisect.bisect_right(starts, finding.start)
+        if k > 0 and ends[k - 1] > finding.start:  # the span before runs into this one
+            return False
+        if k < len(starts) and starts[k] < finding.end:  # the span after starts inside this one
+            return False
+        starts.insert(k, finding.start)
+        ends.insert(k, finding.end)
+        return True
 
     ranked = sorted(list_findings, key=lambda f: (-(f.end - f.start), -f.confidence,
                                                    -int(f.evidence.get("papers") or 0), f.start, f.rule or ""))
@@ -303,16 +311,12 @@ def merge(list_findings: Sequence[Finding], engine_findings: Sequence[Finding]) 
     for finding in ranked:
         alternatives[(finding.start, finding.end)].append(finding.suggestion)
     for finding in ranked:
-        if free(finding):
+        if take(finding):
             others = [s for s in dict.fromkeys(alternatives[(finding.start, finding.end)]) if s != finding.suggestion]
             if others:
                 finding = _with_alternatives(finding, tuple(others[:ALTERNATIVES_SHOWN]))
             chosen.append(finding)
-            occupied.append((finding.start, finding.end))
-    for finding in engine_findings:
-        if free(finding):
-            chosen.append(finding)
-            occupied.append((finding.start, finding.end))
+    chosen.extend(finding for finding in engine_findings if take(finding))
     return sorted(chosen, key=lambda f: f.start)
 
 

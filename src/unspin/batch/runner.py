@@ -190,14 +190,29 @@ def iter_shards(documents: Iterable[Document], size: int) -> Iterator[Shard]:
 
 @lru_cache(maxsize=4)
 def _cached_checker(factory: str, mode: str, model: str | None, device: str, fingerprints: tuple[str, ...],
-                    engine: bool):
+                    engine: bool, stamps: tuple = ()):
     return resolve(factory)(mode=mode, model=model, device=device, fingerprints=fingerprints, engine=engine)
 
 
 def load_checker(config: ScreenConfig):
-    """The checker for `config`, built once per process."""
+    """The checker for `config`, built once per process (and again if a list file changed)."""
     return _cached_checker(config.checker_factory, config.mode, config.model, config.device,
-                           tuple(config.fingerprints), config.engine)
+                           tuple(config.fingerprints), config.engine, _list_stamps(config.fingerprints))
+
+
+def _list_stamps(paths) -> tuple:
+    """Each list's real path, size and time, as part of the cache key: in a process that runs
+    several screens (workers=1, a notebook, Spark's reused Python workers) an edited list, or a
+    relative name meaning another file from another working directory, builds a new checker."""
+    stamps = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            stamps.append((os.path.abspath(path), -1, -1))
+        else:
+            stamps.append((os.path.realpath(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(stamps)
 
 
 def checker_info(checker) -> dict[str, Any]:
@@ -604,11 +619,16 @@ class _Pool:
 
 
 def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | None = None,
-           restart: bool = False, rank: int = 0, world_size: int = 1, progress=None) -> dict[str, Any] | None:
+           restart: bool = False, rank: int = 0, world_size: int = 1, progress=None,
+           executor=None) -> dict[str, Any] | None:
     """Screen every input document into `out`, resuming a run of the same configuration there.
 
     Returns the summary (also in `out/summary.json`), or None when shards of other ranks are
     still to do. Raises `UsageError` for a folder that holds another run (unless `restart`).
+    `executor(config, out, run_id, on_done)`: what screens the shards instead of this machine's
+    worker processes (`workers` is then unused), with their interface: `submit(shard)`, which
+    calls `on_done(marker)` for each finished shard (now or from a later call), `finish()` and
+    `abort()`; e.g. `unspin.batch.spark.SparkShards`.
     """
     from unspin.batch.progress import Progress
 
@@ -643,7 +663,12 @@ def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | 
             counts["screened_shards"] += 1
             progress.advance(marker["documents"])
 
-        runner = _Inline(config, out, run_id, on_done) if workers == 1 else _Pool(config, out, run_id, on_done, workers)
+        if executor is not None:
+            runner = executor(config, out, run_id, on_done)
+        elif workers == 1:
+            runner = _Inline(config, out, run_id, on_done)
+        else:
+            runner = _Pool(config, out, run_id, on_done, workers)
         shards = 0
         try:
             documents = iter_documents(sources, text_column=config.text_column, id_column=config.id_column)

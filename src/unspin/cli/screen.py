@@ -30,6 +30,11 @@ def add_parser(sub, engine_options) -> argparse.ArgumentParser:
     p.add_argument("--id-column", default=None, metavar="NAME",
                    help='tables: the column holding the id (default: "id" where present, else FILE:LINE)')
     p.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: every core)")
+    p.add_argument("--engine", choices=("local", "spark"), default="local",
+                   help="local: worker processes on this machine; spark: Spark executors "
+                        "(pip install 'unspin[spark]', Java 17+)")
+    p.add_argument("--master", default=None, metavar="URL",
+                   help="--engine spark: the master (default local[*]; spark://HOST:7077, yarn, k8s://...)")
     p.add_argument("--shard-size", type=int, default=200, metavar="N",
                    help="documents per shard, the unit of resumption (default: 200)")
     p.add_argument("--report-format", choices=("jsonl", "parquet"), default="jsonl",
@@ -58,10 +63,19 @@ def run_screen(args, stdin, stdout, stderr) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be at least 1, not {args.workers}")
+    if args.engine == "spark" and args.workers is not None:
+        raise UsageError("--workers is for --engine local", "Spark uses the cores of its master: --master local[N]")
+    if args.engine != "spark" and args.master is not None:
+        raise UsageError("--master is for --engine spark")
     config = config_from_args(args)
     progress = Progress(stderr, mode=args.progress)
     try:
-        summary = screen(config, args.out, workers=args.workers, restart=args.restart, progress=progress)
+        if args.engine == "spark":
+            from unspin.batch.spark import screen_spark
+
+            summary = screen_spark(config, args.out, master=args.master, restart=args.restart, progress=progress)
+        else:
+            summary = screen(config, args.out, workers=args.workers, restart=args.restart, progress=progress)
     except KeyboardInterrupt:
         print(f"unspin: interrupted; the finished shards are kept in {args.out}: run the same command again to continue",
               file=stderr)

@@ -1,0 +1,324 @@
+"""`unspin screen --engine spark`: a real local Spark gives the local engine's outputs, byte for byte.
+
+One `local[2]` SparkContext serves the module (starting one takes 10-20 s). It is started by
+`SparkSessionHolder`, the code the command itself uses, with the UI off, the driver on 127.0.0.1
+and a temporary `spark.local.dir`; this file is shipped to the Python workers (`addPyFile`) so that
+they can import the fake checker by its "module:function" name.
+
+The fake checker leaves traces in the folder passed as its `model`: a file per construction and a
+line per document checked, one log per process. That is how the driver sees what the executors'
+Python workers did: the checker built once per worker process, not per shard, and a resumed run
+checking only the shards that were not done.
+
+Without pyspark or Java these tests skip, saying why; with UNSPIN_REQUIRE_SPARK=1 (as in CI,
+which installs both) they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from unspin.batch import runner
+from unspin.batch import spark as spark_engine
+from unspin.batch.inputs import have_pyarrow
+from unspin.batch.runner import ScreenConfig, screen
+from unspin.errors import ResourceMissing, UsageError
+from unspin.model import Finding, Report
+
+REQUIRED = os.environ.get("UNSPIN_REQUIRE_SPARK") == "1"
+FAKE = f"{__name__}:fake_checker"
+MISSING = f"{__name__}:missing_checker"
+BROKEN = f"{__name__}:broken_checker"
+SPUN, ORIGINAL = "profound learning", "deep learning"
+TIMINGS = ("elapsed_s", "screen_seconds", "docs_per_s")
+
+
+# -- a checker that needs no engine and says what it did --------------------------------------
+
+class FakeChecker:
+    mode, model_name, lists = "fast", None, []
+
+    def __init__(self, log_dir: str) -> None:
+        self.log = Path(log_dir) / f"checks-{os.getpid()}.log"
+
+    def check(self, text: str, id=None) -> Report:
+        with open(self.log, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(id) + "\n")
+        if "CRASH" in text:
+            raise RuntimeError("boom")
+        spans, lower, start = [], text.lower(), 0
+        while (start := lower.find(SPUN, start)) >= 0:
+            spans.append(Finding(start, start + len(SPUN), text[start:start + len(SPUN)], ORIGINAL, (), 0.9, "fake.v1"))
+            start += len(SPUN)
+        score = min(1.0, 0.45 * len(spans))
+        verdict = "spun" if score >= 0.9 else "suspect" if spans else "clean"
+        return Report(id=id, mode="fast", model=None, score=score, verdict=verdict, spans=tuple(spans),
+                      restored=text.replace(SPUN, ORIGINAL), unspin_version="test", words=len(text.split()))
+
+
+def fake_checker(mode, model, device, fingerprints, engine):
+    Path(model, f"load-{os.getpid()}-{len(list(Path(model).glob('load-*')))}").touch()
+    return FakeChecker(model)
+
+
+def missing_checker(mode, model, device, fingerprints, engine):
+    raise ResourceMissing("the test model is not installed", "pip install nothing")
+
+
+def broken_checker(mode, model, device, fingerprints, engine):
+    raise RuntimeError("the factory broke")
+
+
+def loads(log_dir: Path) -> int:
+    return len(list(log_dir.glob("load-*")))
+
+
+def checked(log_dir: Path) -> list:
+    ids = [json.loads(line) for log in log_dir.glob("checks-*.log") for line in log.read_text().splitlines()]
+    for path in log_dir.iterdir():  # ready for the next run
+        path.unlink()
+    return sorted(ids, key=str)
+
+
+# -- Spark, once for the module ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory):
+    try:
+        pyspark = spark_engine.require_pyspark()
+        spark_engine.find_java(spark_engine.java_needed(pyspark.__version__))
+    except ResourceMissing as err:
+        if REQUIRED:
+            pytest.fail(f"UNSPIN_REQUIRE_SPARK=1 but Spark cannot run here: {err.one_line()}")
+        pytest.skip(f"needs pyspark and Java 17+ ({err.message}); UNSPIN_REQUIRE_SPARK=1 makes this a failure")
+    holder = spark_engine.SparkSessionHolder("local[2]", conf={
+        "spark.local.dir": str(tmp_path_factory.mktemp("spark-local")), "spark.sql.shuffle.partitions": "2",
+        "spark.ui.enabled": "false", "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
+    context = holder.get()
+    context.setLogLevel("ERROR")
+    context.addPyFile(__file__)  # the fake checkers, for the workers
+    yield context
+    holder.close()
+
+
+@pytest.fixture()
+def quick_resources(monkeypatch):
+    """Hashing the thesauri for run.json takes a while; the real-checker test does it."""
+    monkeypatch.setattr(runner, "_resources", lambda: [{"name": "test", "sha256": "0"}])
+
+
+def make_corpus(root: Path) -> list[str]:
+    """A folder of text files (one not UTF-8, one that crashes the checker) and a JSONL table
+    with bad lines; returned as relative paths (the tests run in `root`), which executors must
+    resolve against the driver's working directory."""
+    docs = root / "docs" / "sub"
+    docs.mkdir(parents=True)
+    for i in range(7):
+        (docs.parent if i % 2 else docs).joinpath(f"{i:02d}.txt").write_text(
+            f"text {i} with profound learning" if i % 3 == 0 else f"text {i} plain", encoding="utf-8")
+    (root / "docs" / "bad.txt").write_bytes(b"caf\xe9 profound learning")
+    (root / "docs" / "crash.txt").write_text("CRASH here", encoding="utf-8")
+    lines = [json.dumps({"id": f"r{i}", "text": f"row {i} uses profound learning" if i % 4 == 0 else f"row {i}"})
+             for i in range(22)]
+    lines[5] = "{not json"
+    lines[9] = '["a list"]'
+    lines[13] = json.dumps({"id": 13, "text": "Profound learning twice: profound learning"})
+    (root / "rows.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ["docs", "rows.jsonl"]
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """Every output file but the timed ones, which are compared apart."""
+    kept = {}
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if path.is_file() and not path.name.startswith(".") and not rel.endswith((".done.json", "summary.json", "run.json")):
+            kept[rel] = path.read_bytes()
+    return kept
+
+
+def markers(out: Path) -> dict[str, dict]:
+    return {path.name: {k: v for k, v in json.loads(path.read_text()).items() if k != "seconds"}
+            for path in sorted((out / "shards").glob("*.done.json"))}
+
+
+def untimed(out: Path) -> tuple[dict, dict]:
+    summary = {k: v for k, v in json.loads((out / "summary.json").read_text()).items() if k not in TIMINGS}
+    run = {k: v for k, v in json.loads((out / "run.json").read_text()).items() if k != "created"}
+    return summary, run
+
+
+def assert_same_run(local: Path, spark_out: Path) -> None:
+    assert outputs(spark_out) == outputs(local)
+    assert markers(spark_out) == markers(local)
+    assert untimed(spark_out) == untimed(local)
+
+
+# -- Spark against the local engine -----------------------------------------------------------
+
+def test_spark_writes_the_local_engines_outputs_and_loads_the_checker_once_per_worker(
+        spark, quick_resources, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    config = ScreenConfig(inputs=tuple(make_corpus(tmp_path)), shard_size=4, mode="fast", model=str(traces),
+                          checker_factory=FAKE)
+    local = screen(config, "local", workers=1)
+    local_checked = checked(traces)
+    summary = spark_engine.screen_spark(config, "spark", spark=spark)
+
+    assert summary["documents"] == 31 and summary["shards"] == 8 and summary["errors"] == 4
+    assert summary["verdicts"] == {"spun": 1, "suspect": 9, "clean": 17}
+    assert_same_run(tmp_path / "local", tmp_path / "spark")
+    assert {k: v for k, v in summary.items() if k not in TIMINGS} == {k: v for k, v in local.items() if k not in TIMINGS}
+    # reports, shard summaries and errors; summary and errors as CSV (and Parquet with pyarrow)
+    assert len(outputs(tmp_path / "spark")) == 3 * 8 + (4 if have_pyarrow() else 2)
+    errors = (tmp_path / "spark" / "errors.csv").read_text(encoding="utf-8")
+    assert "docs/bad.txt" in errors and "not valid UTF-8" in errors and "RuntimeError: boom" in errors
+    assert "rows.jsonl:6" in errors and "not valid JSON" in errors
+    # Every readable document checked once, by at most the two Python workers of local[2],
+    # each building its checker once for the 8 shards.
+    assert 1 <= loads(traces) <= 2
+    assert checked(traces) == local_checked and len(local_checked) == 28
+
+
+def test_the_real_fast_checker_with_a_fingerprint_list_gives_identical_outputs(spark, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pps.csv").write_text(
+        'tortured_phrase,expected_phrase,num_papers\n"""profound learning""",deep learning,3\n', encoding="utf-8")
+    config = ScreenConfig(inputs=tuple(make_corpus(tmp_path)), shard_size=5, mode="fast", engine=False,
+                          fingerprints=("pps.csv",))
+    local = screen(config, "local", workers=1)
+    # No context given: the running one is found and used (and not stopped); master is ignored then.
+    summary = spark_engine.screen_spark(config, "spark", master="local[2]")
+    assert spark.getConf().get("spark.master") == "local[2]" and spark._jsc is not None
+
+    assert_same_run(tmp_path / "local", tmp_path / "spark")
+    assert summary["verdicts"] == local["verdicts"] and summary["verdicts"]["spun"] == 10
+    reports = [json.loads(line) for part in sorted((tmp_path / "spark" / "reports").glob("part-*.jsonl"))
+               for line in part.read_text(encoding="utf-8").splitlines()]
+    flagged = next(r for r in reports if r["id"] == 13)
+    assert flagged["restored"] == "Deep learning twice: deep learning" and flagged["spans"][0]["rule"] == "pps:2"
+    run = json.loads((tmp_path / "spark" / "run.json").read_text())
+    assert run["checker"]["lists"][0]["sha256"] == run["config"]["fingerprints"][0]["sha256"]
+    # The list edited: the workers, which outlive a run, read it again (their cached checker is stale).
+    with open("pps.csv", "a", encoding="utf-8") as handle:
+        handle.write("text 4 plain,text four plain,1\n")
+    runner._cached_checker.cache_clear()  # the same for this process, which the local run uses
+    screen(config, "local-edited", workers=1)
+    spark_engine.screen_spark(config, "spark-edited", spark=spark)
+    assert_same_run(tmp_path / "local-edited", tmp_path / "spark-edited")
+    assert "text four plain" in (tmp_path / "spark-edited" / "summary.csv").read_text(encoding="utf-8")
+
+
+def test_a_resumed_spark_run_screens_only_the_shards_not_done(spark, quick_resources, tmp_path):
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps({"id": f"d{i}", "text": f"doc {i} profound learning" if i % 3 else f"doc {i}"})
+                            + "\n" for i in range(23)), encoding="utf-8")
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    config = ScreenConfig(inputs=(str(data),), shard_size=4, mode="fast", model=str(traces), checker_factory=FAKE)
+    single = tmp_path / "single"
+    screen(config, single, workers=1)
+    checked(traces)
+    # Half the shards done by a local rank: the Spark run finds them and screens the others.
+    resumed = tmp_path / "resumed"
+    assert screen(config, resumed, workers=1, rank=0, world_size=2) is None
+    assert checked(traces) == sorted(f"d{i}" for i in range(23) if (i // 4) % 2 == 0)
+    kept = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (resumed / "shards").glob("*.done.json")}
+    assert sorted(kept) == ["00000.done.json", "00002.done.json", "00004.done.json"]
+
+    summary = spark_engine.screen_spark(config, resumed, spark=spark)
+    assert summary["resumed_shards"] == 3 and summary["documents"] == 23
+    assert checked(traces) == sorted(f"d{i}" for i in range(23) if (i // 4) % 2 == 1)
+    assert {name: (Path(resumed / "shards" / name).stat().st_mtime_ns, Path(resumed / "shards" / name).read_bytes())
+            for name in kept} == kept
+    assert outputs(resumed) == outputs(single)
+    # Everything done: nothing is sent to Spark, nothing checked.
+    assert spark_engine.screen_spark(config, resumed, spark=spark)["resumed_shards"] == 6
+    assert checked(traces) == []
+
+
+def test_an_error_on_an_executor_stops_the_run_with_that_error(spark, quick_resources, tmp_path):
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    config = ScreenConfig(inputs=(str(data),), shard_size=1, mode="fast", checker_factory=MISSING)
+    with pytest.raises(ResourceMissing, match="the test model is not installed") as err:  # ours: as raised
+        spark_engine.screen_spark(config, tmp_path / "out", spark=spark)
+    assert err.value.hint == "pip install nothing"
+    assert runner.done_shards(tmp_path / "out") == {}
+    config = ScreenConfig(inputs=(str(data),), shard_size=1, mode="fast", checker_factory=BROKEN)
+    with pytest.raises(spark_engine.SparkFailed, match="RuntimeError: the factory broke") as err:  # a failed task
+        spark_engine.screen_spark(config, tmp_path / "out2", spark=spark)
+    assert "run the same command again" in err.value.hint
+
+
+# -- refusals and missing pieces (no Spark needed) -------------------------------------------
+
+def test_uris_are_refused_naming_what_is_supported(tmp_path):
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"text": "a"}\n', encoding="utf-8")
+    config = ScreenConfig(inputs=(str(data),), mode="fast", checker_factory=FAKE)
+    with pytest.raises(UsageError, match=r"--out 's3a://bucket/run' is a URI.*shared-filesystem folder") as err:
+        spark_engine.screen_spark(config, "s3a://bucket/run")
+    assert "mount" in err.value.hint
+    with pytest.raises(UsageError, match=r"input 'hdfs://nn/corpus.jsonl' is a URI"):
+        spark_engine.screen_spark(ScreenConfig(inputs=("hdfs://nn/corpus.jsonl",), mode="fast", checker_factory=FAKE),
+                                  tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_pyspark_or_java_is_a_missing_resource_with_the_install_command(tmp_path, monkeypatch):
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"text": "a"}\n', encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "pyspark", None)  # import pyspark raises ImportError
+        with pytest.raises(ResourceMissing, match="needs pyspark") as err:
+            spark_engine.screen_spark(ScreenConfig(inputs=(str(data),), mode="fast", checker_factory=FAKE),
+                                      tmp_path / "out")
+        assert err.value.hint == 'pip install "unspin[spark]"'
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ResourceMissing, match="no java was found") as err:
+        spark_engine.find_java(17)
+    assert "apt-get install default-jre-headless" in err.value.hint and "JAVA_HOME" in err.value.hint
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "nowhere"))
+    with pytest.raises(ResourceMissing, match="has no bin/java"):
+        spark_engine.find_java(17)
+    old = tmp_path / "jdk11"
+    (old / "bin").mkdir(parents=True)
+    (old / "bin" / "java").write_text('#!/bin/sh\necho \'openjdk version "11.0.2" 2019-01-15\' >&2\n')
+    (old / "bin" / "java").chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(old))
+    with pytest.raises(ResourceMissing, match="is Java 11; this pyspark needs Java 17"):
+        spark_engine.find_java(17)
+    assert spark_engine.find_java(8) == str(old / "bin" / "java")
+    assert spark_engine.java_needed("4.3.0") == 17 and spark_engine.java_needed("3.5.1") == 8
+
+
+def test_the_command_line_runs_on_spark_like_it_runs_locally(spark, tmp_path, monkeypatch):
+    import io
+
+    from unspin.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.tsv").write_text("profound learning\tdeep learning\n", encoding="utf-8")
+    inputs = make_corpus(tmp_path)
+    common = ["--no-engine", "--fingerprints", "list.tsv", "--progress", "none", "--shard-size", "5"]
+
+    def run(argv):
+        err = io.StringIO()
+        code = main(argv, stdin=io.BytesIO(b""), stdout=io.StringIO(), stderr=err)
+        assert code == 0, err.getvalue()
+
+    run(["screen", *inputs, "--out", "local", "--workers", "1", *common])
+    run(["screen", *inputs, "--out", "spark", "--engine", "spark", "--master", "local[2]", *common])
+    assert_same_run(tmp_path / "local", tmp_path / "spark")
+    err = io.StringIO()
+    assert main(["screen", *inputs, "--out", "x", "--workers", "2", "--engine", "spark", *common],
+                stdin=io.BytesIO(b""), stdout=io.StringIO(), stderr=err) == 2 and "--workers" in err.getvalue()

@@ -65,9 +65,9 @@ class Checker:
             raise UsageError(f"unknown mode {mode!r}", "use --mode full or --mode fast")
         self.mode = mode if engine else "fast"  # list matching alone uses no neural model
         self.engine = get_engine(mode=mode, model=model, device=device) if engine else None
-        self.decision = self.engine.decision if self.engine is not None else load_decision("fast")
-        # Scores are calibrated for the engine's mode; list-only runs use the fast calibration.
-        self.calibration = load_calibration(self.mode)
+        # The document score is the screening (fast) pass's, calibrated, in every mode: see Engine.
+        self.decision = self.engine.screening if self.engine is not None else load_decision("fast")
+        self.calibration = load_calibration("fast")
         self.lists: list[FingerprintList] = [
             item if isinstance(item, FingerprintList) else _load_list(ListSource.of(item)) for item in fingerprints
         ]
@@ -79,12 +79,14 @@ class Checker:
 
         if self.engine is not None:
             detection = self.engine.detect(text)
-            engine_findings, words, rate = detection.findings, detection.words, detection.rate
+            engine_findings, words, rate, expected = (detection.findings, detection.words, detection.rate,
+                                                      detection.expected)
         else:
-            engine_findings, words, rate = [], _count_words(text), 0.0
+            engine_findings, words, rate, expected = [], _count_words(text), 0.0, 0.0
         list_findings = self.matcher.match(text) if self.matcher is not None else []
         findings = merge(list_findings, engine_findings) if list_findings else engine_findings
-        score = document_score(self.decision, sum(f.confidence for f in findings), words, rate, self.calibration)
+        expected += sum(f.confidence for f in findings if f.rule is not None)  # list matches count as swaps
+        score = document_score(self.decision, expected, words, rate, self.calibration)
         return Report(
             id=id, mode=self.mode, model=self.model_name, score=score,
             verdict=verdict(self.decision, score, findings), spans=tuple(findings),

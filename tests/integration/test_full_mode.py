@@ -41,3 +41,14 @@ def test_python_api_matches_engine(full_engine):
 
     assert unspin.check(SPUN).to_dict() == full_engine.check(SPUN).to_dict()
     assert unspin.restore(SPUN) == full_engine.check(SPUN).restored
+
+
+def test_the_document_score_is_the_calibrated_screening_score_in_both_modes(full_engine):
+    """One calibration (fitted on fast mode, measured there) holds for full mode because the score
+    comes from the same screening pass; the neural model changes the spans, not the score."""
+    from unspin.detect.engine import get_engine
+
+    fast = get_engine(mode="fast")
+    for text in (SPUN, "The committee met on Tuesday to discuss the budget for next year."):
+        assert full_engine.check(text).score == fast.check(text).score
+    assert full_engine.calibration is not None and full_engine.calibration is fast.calibration

@@ -58,6 +58,7 @@ class Site:
     neural_observed: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
+    screening: float = 0.0  # the fast (screening) model's probability: what the document score uses
     idiom: bool = False  # decided by the idiom table (with the language model's agreement)
     observed_span: float = 0.0  # trigram ln P of the written span given its left context
     context_pmi: float = 0.0  # ... minus its ln P without context
@@ -77,6 +78,7 @@ class Detection:
     findings: list[Finding]
     words: int
     rate: float  # estimated share of the words a spinner swapped
+    expected: float  # expected number of swaps by the screening pass (its findings' summed probability)
 
 
 class Engine:
@@ -90,6 +92,10 @@ class Engine:
         # `decision` is given only while a decision model is being trained (scripts/).
         self.decision: DecisionModel = decision if decision is not None else load_decision(mode)
         self.gate: DecisionModel | None = load_decision("fast") if mode == "full" else None
+        # The document score comes from the screening (fast) pass in both modes, so that one
+        # calibration, fitted and measured on fast mode, holds for both; full mode's neural
+        # verification decides the spans, not the score.
+        self.screening: DecisionModel = self.gate if self.gate is not None else self.decision
         self.neural = None
         if mode == "full":
             from unspin.detect.lm import get_scorer
@@ -97,7 +103,7 @@ class Engine:
             self.neural = get_scorer(model, device)
         self.model_name = self.neural.name if self.neural is not None else None
         self.detector = "thesaurus-lm.v1" if mode == "full" else "thesaurus-ngram.v1"
-        self.calibration = load_calibration(mode)
+        self.calibration = load_calibration("fast")
 
     # -- public -----------------------------------------------------------------------------
 
@@ -106,8 +112,7 @@ class Engine:
         from unspin import __version__
 
         result = self.detect(text)
-        score = document_score(self.decision, sum(f.confidence for f in result.findings), result.words,
-                               result.rate, self.calibration)
+        score = document_score(self.screening, result.expected, result.words, result.rate, self.calibration)
         return Report(
             id=id, mode=self.mode, model=self.model_name, score=score,
             verdict=self.verdict(score, result.findings), spans=tuple(result.findings),
@@ -121,14 +126,17 @@ class Engine:
         sentence = _sentence_ids(tokens)
         findings: list[Finding] = []
         rate = 0.0  # the substitution rate, averaged over the blocks by their words
+        expected = 0.0
         # Blocks bound memory on very long inputs: only findings outlive their block.
         for lo in range(0, len(tokens), BLOCK_WORDS):
             hi = min(len(tokens), lo + BLOCK_WORDS)
             sites = self.analyse(text, tokens, lo, hi, lower=lower, sentence=sentence)
             findings.extend(self.findings(text, tokens, sites))
+            screened = _chosen(sites, self.screening.site.threshold, key=lambda site: site.screening)
+            expected += sum(site.screening for site in screened)
             if sites:
                 rate += sites[0].features["doc_rate"] * (hi - lo) / len(tokens)
-        return Detection(findings, len(tokens), rate)
+        return Detection(findings, len(tokens), rate, expected)
 
     def check_many(self, items: Iterable[tuple[object, str]]) -> Iterator[Report]:
         for id, text in items:
@@ -140,9 +148,8 @@ class Engine:
                 lower: list[str] | None = None, sentence: list[int] | None = None) -> list[Site]:
         """Every site of tokens[lo:hi] with its features and probability of being spun."""
         sites = self.candidate_sites(text, tokens, lo, hi, lower=lower, sentence=sentence)
-        first = self.gate if self.gate is not None else self.decision
         for site in sites:
-            site.probability = first.site.probability(site.features)
+            site.probability = site.screening = self.screening.site.probability(site.features)
         if self.neural is not None:
             self.add_neural_features(text, tokens, sites, GATE_PROBABILITY)
             for site in sites:
@@ -151,6 +158,7 @@ class Engine:
         for site in sites:
             if _idiom_reads_better(site):
                 site.probability = max(site.probability, IDIOM_CONFIDENCE)
+                site.screening = max(site.screening, IDIOM_CONFIDENCE)
                 site.idiom = True
         return sites
 
@@ -321,17 +329,8 @@ class Engine:
                  threshold: float | None = None) -> list[Finding]:
         """The most probable sites over the threshold, without overlaps, as findings."""
         threshold = self.decision.site.threshold if threshold is None else threshold
-        chosen: list[Site] = []
-        taken: set[int] = set()
-        for site in sorted(sites, key=lambda s: (-s.probability, s.i, s.j)):
-            if site.probability < threshold:
-                break
-            span = set(range(site.i, site.j))
-            if span & taken:
-                continue
-            taken |= span
-            chosen.append(site)
-        return [self._finding(text, tokens, site) for site in sorted(chosen, key=lambda s: s.i)]
+        chosen = _chosen(sites, threshold, key=lambda site: site.probability)
+        return [self._finding(text, tokens, site) for site in chosen]
 
     def _finding(self, text: str, tokens: list[Token], site: Site) -> Finding:
         start, end = tokens[site.i].start, tokens[site.j - 1].end
@@ -355,11 +354,11 @@ class Engine:
         )
 
     def document_score(self, expected: float, words: int, rate: float) -> float:
-        """The uncalibrated P(spun) of the decision model (`unspin.pipeline` calibrates it)."""
+        """The uncalibrated P(spun) of the decision model (training scripts fit it)."""
         return document_score(self.decision, expected, words, rate)
 
     def verdict(self, score: float, findings: list[Finding]) -> str:
-        return verdict(self.decision, score, findings)
+        return verdict(self.screening, score, findings)
 
 
 @lru_cache(maxsize=4)
@@ -369,6 +368,21 @@ def get_engine(mode: str = "full", model: str | None = None, device: str = "auto
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+def _chosen(sites: list[Site], threshold: float, key) -> list[Site]:
+    """The most probable sites (by `key`) at or over the threshold, without overlaps, in order."""
+    chosen: list[Site] = []
+    taken: set[int] = set()
+    for site in sorted(sites, key=lambda s: (-key(s), s.i, s.j)):
+        if key(site) < threshold:
+            break
+        span = set(range(site.i, site.j))
+        if span & taken:
+            continue
+        taken |= span
+        chosen.append(site)
+    return sorted(chosen, key=lambda s: s.i)
+
 
 def _sentence_ids(tokens: list[Token]) -> list[int]:
     ids, current = [], -1

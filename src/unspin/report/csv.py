@@ -1,7 +1,7 @@
 """Reports as CSV: one row per finding, for spreadsheets and scripts.
 
 Columns (`COLUMNS`): the document id, the span's Python code-point offsets, its 1-based line and
-column, the spun text, the suggestion, the alternatives joined by " | ", the confidence, the
+column, its page and section (documents: PDF, DOCX, XML; empty for plain text), the spun text, the suggestion, the alternatives joined by " | ", the confidence, the
 detector, the list rule (fingerprint findings) and the evidence as compact JSON. A document
 without findings gives no row; the header is always written, so an empty batch is still a
 valid file with the expected columns.
@@ -26,7 +26,7 @@ from typing import Any
 from unspin.model import Finding, Report
 from unspin.report.text import line_column
 
-COLUMNS = ("id", "start", "end", "line", "column", "text", "suggestion", "alternatives",
+COLUMNS = ("id", "start", "end", "line", "column", "page", "section", "text", "suggestion", "alternatives",
            "confidence", "detector", "rule", "evidence")
 ALTERNATIVES_SEPARATOR = " | "
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,6 +54,7 @@ def finding_row(report: Report, source: str, finding: Finding) -> list[Any]:
     return [
         guard_cell(report.id) if isinstance(report.id, str) else ("" if report.id is None else report.id),
         finding.start, finding.end, line, column,
+        (finding.location or {}).get("page", ""), guard_cell(str((finding.location or {}).get("section") or "")),
         guard_cell(finding.text), guard_cell(finding.suggestion),
         guard_cell(ALTERNATIVES_SEPARATOR.join(finding.alternatives)),
         round(float(finding.confidence), 4),

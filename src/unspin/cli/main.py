@@ -98,11 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true", help="overwrite --output if it exists")
 
     from unspin.cli import discover as discover_cli
+    from unspin.cli import match as match_cli
     from unspin.cli import screen as screen_cli
     from unspin.cli import serve as serve_cli
 
     discover_cli.add_parser(sub, engine_options)
     screen_cli.add_parser(sub, engine_options)
+    match_cli.add_parser(sub, engine_options)
     serve_cli.add_parser(sub, engine_options)
     return parser
 
@@ -117,7 +119,8 @@ def main(argv: list[str] | None = None, stdin=None, stdout: TextIO | None = None
                             stream=stderr, format="unspin: %(message)s")
         _apply_config(args)
         command = {"check": run_check, "restore": run_restore, "eval": run_eval, "lexicon": run_lexicon,
-                   "discover": _run_discover, "screen": _run_screen, "serve": _run_serve}[args.command]
+                   "discover": _run_discover, "screen": _run_screen, "serve": _run_serve,
+                   "match": _run_match}[args.command]
         return command(args, stdin, stdout, stderr)
     except UnspinError as err:
         print(err.one_line(), file=stderr)
@@ -297,6 +300,12 @@ def _run_discover(args, stdin, stdout, stderr) -> int:
     from unspin.cli import discover as discover_cli
 
     return discover_cli.run_discover(args, stdin, stdout, stderr)
+
+
+def _run_match(args, stdin, stdout, stderr) -> int:
+    from unspin.cli import match as match_cli
+
+    return match_cli.run_match(args, stdin, stdout, stderr)
 
 
 def _run_serve(args, stdin, stdout, stderr) -> int:

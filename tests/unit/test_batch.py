@@ -476,3 +476,28 @@ def test_screen_reads_documents_and_does_not_judge_their_references(tmp_path):
     (line,) = (tmp_path / "run" / "reports" / "part-00000.jsonl").read_text().splitlines()
     report = json_module.loads(line)
     assert [(s["text"], s["location"]["section"]) for s in report["spans"]] == [("profound learning", "Methods")]
+
+
+def test_against_adds_the_source_of_flagged_documents(tmp_path):
+    import csv as csv_module
+    import io
+
+    from unspin.cli.main import main
+
+    sources = [{"id": f"src{i}", "text": f"Paragraph {i} is about the {topic} of the region and how it grew over many years, "
+                f"with {topic} measured by the council in every season of the year."}
+               for i, topic in enumerate(["river", "forest", "harbour", "railway", "market"])]
+    (tmp_path / "corpus.jsonl").write_text("\n".join(json.dumps(s) for s in sources) + "\n", encoding="utf-8")
+    spun = sources[2]["text"].replace("Paragraph 2", "Passage 2") + " It uses profound learning."
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "doc", "text": spun}) + "\n"
+                                       + json.dumps({"id": "clean", "text": "Nothing to see."}) + "\n", encoding="utf-8")
+    (tmp_path / "list.tsv").write_text("profound learning\tdeep learning\n", encoding="utf-8")
+    err = io.StringIO()
+    code = main(["screen", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "run"), "--workers", "1",
+                 "--no-engine", "--fingerprints", str(tmp_path / "list.tsv"), "--progress", "none",
+                 "--against", str(tmp_path / "corpus.jsonl")], stdin=io.BytesIO(b""), stdout=io.StringIO(), stderr=err)
+    assert code == 0, err.getvalue()
+    with open(tmp_path / "run" / "summary.csv", encoding="utf-8", newline="") as handle:
+        rows = {row["id"]: row for row in csv_module.DictReader(handle)}
+    assert rows["doc"]["source_id"] == "src2" and float(rows["doc"]["source_similarity"]) > 0.5
+    assert rows["clean"]["source_id"] == ""  # not flagged: not looked up

@@ -83,7 +83,8 @@ PARQUET_ROW_GROUP = 10_000  # rows buffered by the merge: bounds its memory (~40
 # Table columns, with their Parquet types (fixed, so that an all-empty shard types the same).
 SUMMARY_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
                    ("status", "string"), ("verdict", "string"), ("risk", "string"), ("score", "float64"),
-                   ("findings", "int64"), ("words", "int64"), ("top_findings", "string"), ("error", "string"))
+                   ("findings", "int64"), ("words", "int64"), ("top_findings", "string"), ("error", "string"),
+                   ("source_id", "string"), ("source_similarity", "float64"))
 ERROR_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
                  ("reason", "string"))
 REPORT_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
@@ -132,6 +133,7 @@ class ScreenConfig:
     reader: str = DEFAULT_READER
     checker_factory: str = DEFAULT_CHECKER
     risk: str = field(default_factory=_default_risk)
+    against: str | None = None  # an index folder (`unspin match`): flagged documents get their likeliest source
 
     def validate(self) -> None:
         if not self.inputs:
@@ -259,6 +261,7 @@ def screen_shard(shard: Shard, config: ScreenConfig) -> ShardResult:
                 level = risk(report)
                 reports.append(Screened(doc.seq, doc.source, doc.location, level, report))
                 rows.append(summary_row(doc, report, level))
+                add_source(rows[-1], report, text if isinstance(text, str) else text.text, config.against)
                 continue
         errors.append({"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source),
                        "location": doc.location, "reason": _clean(error)})
@@ -281,11 +284,32 @@ def summary_row(doc: Document, report: Report | None, risk: str | None, error: s
     if report is None:
         return {"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source), "location": doc.location,
                 "status": "error", "verdict": None, "risk": None, "score": None, "findings": None,
-                "words": None, "top_findings": None, "error": _clean(error or "")}
+                "words": None, "top_findings": None, "error": _clean(error or ""),
+                "source_id": None, "source_similarity": None}
     return {"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source), "location": doc.location,
             "status": "ok", "verdict": report.verdict, "risk": risk, "score": round(float(report.score), 4),
             "findings": len(report.spans), "words": report.words, "top_findings": _clean(top_findings(report)),
-            "error": None}
+            "error": None, "source_id": None, "source_similarity": None}
+
+
+@lru_cache(maxsize=2)
+def _source_index(path: str):
+    """The `unspin match` index of --against, opened once per process (memory-mapped)."""
+    from unspin.match.index import load_index
+
+    return load_index(path)
+
+
+def add_source(row: dict[str, Any], report: Report, text: str, against: str | None) -> None:
+    """For a flagged document (spun or suspect), the likeliest source in the --against index."""
+    if against is None:
+        return
+    from unspin.match.index import find_sources
+
+    ((_, matches),) = list(find_sources([(report, text)], _source_index(against), k=1))
+    if matches:
+        row["source_id"] = _clean(str(matches[0].id))
+        row["source_similarity"] = round(float(matches[0].similarity), 4)
 
 
 def top_findings(report: Report, n: int = TOP_FINDINGS) -> str:

@@ -35,6 +35,9 @@ def add_parser(sub, engine_options) -> argparse.ArgumentParser:
                         "(pip install 'unspin[spark]', Java 17+)")
     p.add_argument("--master", default=None, metavar="URL",
                    help="--engine spark: the master (default local[*]; spark://HOST:7077, yarn, k8s://...)")
+    p.add_argument("--against", default=None, metavar="CORPUS",
+                   help="add each flagged document's likeliest source from CORPUS (a folder, a JSONL or an "
+                        "`unspin match` index; indexed once) to the summary table")
     p.add_argument("--shard-size", type=int, default=200, metavar="N",
                    help="documents per shard, the unit of resumption (default: 200)")
     p.add_argument("--report-format", choices=("jsonl", "parquet"), default="jsonl",
@@ -54,6 +57,7 @@ def config_from_args(args):
         inputs=tuple(args.inputs), text_column=args.text_column, id_column=args.id_column,
         shard_size=args.shard_size, report_format=args.report_format, mode=args.mode, model=args.model,
         device=args.device, fingerprints=tuple(args.fingerprints), engine=not args.no_engine,
+        against=getattr(args, "against_index", None),
     )
 
 
@@ -67,6 +71,10 @@ def run_screen(args, stdin, stdout, stderr) -> int:
         raise UsageError("--workers is for --engine local", "Spark uses the cores of its master: --master local[N]")
     if args.engine != "spark" and args.master is not None:
         raise UsageError("--master is for --engine spark")
+    if args.against is not None:  # the index is built (or found) once, before any worker starts
+        from unspin.cli.match import open_index
+
+        args.against_index = str(open_index(args.against, None, stderr=stderr).path.resolve())
     config = config_from_args(args)
     progress = Progress(stderr, mode=args.progress)
     try:

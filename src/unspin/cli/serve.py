@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import socket
 import sys
 
-from unspin.errors import ExitCode, ResourceMissing, UnspinError, UsageError
+from unspin.errors import ExitCode, ResourceMissing, UsageError
 
 INSTALL = "pip install 'unspin[web]'"
 
@@ -156,45 +155,11 @@ def _load_checker(settings, stderr) -> None:
 
 # -- standalone: `python -m unspin.cli.serve` ---------------------------------------------------
 
-def _engine_options(p: argparse.ArgumentParser, lists: bool = True) -> None:
-    """The engine options of `unspin.cli.main` (same names, same None defaults for --config)."""
-    p.add_argument("--mode", choices=("full", "fast"), default=None,
-                   help="full: verify with a neural language model (default); fast: thesauri and n-grams only")
-    p.add_argument("--model", default=None, help="a causal LM: local GGUF file or HF folder, or a hub name")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
-    if lists:
-        p.add_argument("--fingerprints", action="append", default=[], metavar="LIST",
-                       help="also report the matches of this fingerprint list (PPS CSV, JSON or TSV); repeatable")
-        p.add_argument("--no-engine", action="store_true",
-                       help="report fingerprint-list matches only, without the statistical engine")
-    p.add_argument("--config", default=None, metavar="TOML",
-                   help="read defaults (mode, model, device, fingerprints) from this file")
-    p.add_argument("-v", "--verbose", action="store_true", help="log requests and progress to stderr")
-
-
 def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) -> int:
-    from unspin.cli import main as cli
+    """`unspin serve ARGS`, for `python -m unspin.cli.serve ARGS` (tests and benchmarks start it so)."""
+    from unspin.cli.main import main as unspin_main
 
-    stdin = stdin if stdin is not None else sys.stdin.buffer
-    stdout = stdout if stdout is not None else sys.stdout
-    stderr = stderr if stderr is not None else sys.stderr
-    parser = cli._Parser(prog="python -m unspin.cli.serve")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser)
-    add_parser(sub, _engine_options)
-    try:
-        args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
-        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=stderr,
-                            format="unspin: %(message)s")
-        cli._apply_config(args)
-        return run_serve(args, stdin, stdout, stderr)
-    except UnspinError as err:
-        print(err.one_line(), file=stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("unspin: interrupted", file=stderr)
-        return ExitCode.INTERRUPTED
-    except SystemExit as exit:  # --help
-        return int(exit.code or 0)
+    return unspin_main(["serve", *(sys.argv[1:] if argv is None else argv)], stdin=stdin, stdout=stdout, stderr=stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

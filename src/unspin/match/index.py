@@ -438,11 +438,9 @@ def _write(path: Path, arrays: dict[str, np.ndarray], manifest: dict, *, force: 
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from unspin.resources import file_sha256
+
+    return file_sha256(path)
 
 
 def _umask() -> int:

@@ -404,7 +404,7 @@ def test_upload_a_file_and_download_the_reports(driver, server, downloads, tmp_p
     assert json.loads(_downloaded(downloads, "paper-report.json")) == want
     driver.find_element(By.ID, "download-csv").click()
     csv_text = _downloaded(downloads, "paper-report.csv").decode("utf-8")
-    assert csv_text.startswith("id,start,end,line,column,text,suggestion") and "deep learning" in csv_text
+    assert csv_text.startswith("id,start,end,line,column,page,section,text,suggestion") and "deep learning" in csv_text
     driver.find_element(By.ID, "download-html").click()
     html = _downloaded(downloads, "paper-report.html").decode("utf-8")
     assert "Content-Security-Policy" in html and "&lt;script&gt;" in html and "deep learning" in html

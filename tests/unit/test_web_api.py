@@ -369,7 +369,7 @@ def test_page_check_streams_progress_fragments_and_downloads(client, checker) ->
     assert len(document["why"]) == 2 and "profound learning" in document["why"][0]
     downloads = events[2]["downloads"]
     assert json.loads(downloads["json"]["content"]) == expected(checker, text)
-    assert downloads["csv"]["content"].startswith("id,start,end,line,column,text,suggestion")
+    assert downloads["csv"]["content"].startswith("id,start,end,line,column,page,section,text,suggestion")
     assert "Content-Security-Policy" in downloads["html"]["content"]
 
     jsonl = b'{"id": "a", "text": "profound learning"}\n{"id": "b", "text": "nothing here"}\n'

@@ -56,6 +56,7 @@ class Report:
     unspin_version: str = ""
     words: int = 0
     document: Mapping[str, Any] | None = None  # format, excluded regions ... of a document input
+    risk: str | None = None  # "none" | "low" | "medium" | "high", from score and density (unspin.score)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -69,6 +70,9 @@ class Report:
             "spans": [span.to_dict() for span in self.spans],
             "restored": self.restored,
         }
+        if self.risk is not None:
+            data["risk"] = self.risk
+            data["density_per_1k"] = round(1000.0 * len(self.spans) / self.words, 3) if self.words else None
         if self.document is not None:
             data["document"] = dict(self.document)
         return data

@@ -17,7 +17,7 @@ from unspin.detect.fingerprints import FingerprintMatcher, merge
 from unspin.lexicon.fingerprints import FingerprintList, load_fingerprints
 from unspin.model import Report
 from unspin.restoration import apply_findings
-from unspin.score import document_score, load_calibration, verdict
+from unspin.score import document_score, load_calibration, risk_level, verdict
 
 if TYPE_CHECKING:
     from unspin.documents import ExtractedDocument
@@ -91,6 +91,7 @@ class Checker:
             id=id, mode=self.mode, model=self.model_name, score=score,
             verdict=verdict(self.decision, score, findings), spans=tuple(findings),
             restored=apply_findings(text, findings), unspin_version=__version__, words=words,
+            risk=risk_level(score, len(findings), words),
         )
 
     def check_document(self, document: ExtractedDocument, id=None) -> Report:

@@ -73,6 +73,32 @@ def document_score(decision: DecisionModel, expected: float, words: int, rate: f
     return calibration(raw) if calibration is not None else raw
 
 
+# Risk levels (documented with their reasons in `unspin.report.risk`): findings per 1,000 words
+# and the calibrated score decide how much review a document needs.
+HIGH_SCORE = 0.8
+HIGH_DENSITY = 3.0  # findings per 1,000 words
+HIGH_MIN_FINDINGS = 2
+MEDIUM_SCORE = 0.5
+MEDIUM_DENSITY = 1.0  # findings per 1,000 words: the false-flag target for clean text
+
+
+def density_per_1k(findings: int, words: int) -> float | None:
+    """Findings per 1,000 words, or None when the word count is unknown (0)."""
+    return None if words <= 0 else 1000.0 * findings / words
+
+
+def risk_level(score: float, findings: int, words: int) -> str:
+    """"high", "medium", "low" or "none"."""
+    if findings == 0:
+        return "none"
+    density = density_per_1k(findings, words)
+    if score >= HIGH_SCORE and findings >= HIGH_MIN_FINDINGS and (density is None or density >= HIGH_DENSITY):
+        return "high"
+    if score >= MEDIUM_SCORE and (density is None or density >= MEDIUM_DENSITY):
+        return "medium"
+    return "low"
+
+
 def verdict(decision: DecisionModel, score: float, findings: Sequence[Finding]) -> str:
     if findings and score >= decision.spun_score:
         return "spun"

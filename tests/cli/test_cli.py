@@ -74,7 +74,9 @@ def test_json_contract_and_offsets():
     assert code == 0
     report = json.loads(out)
     contract = ["schema", "unspin_version", "id", "mode", "model", "score", "verdict", "spans", "restored"]
-    assert list(report)[:9] == contract and set(report) - set(contract) <= {"document"}  # additions only
+    assert list(report)[:9] == contract  # then additions only
+    assert set(report) - set(contract) <= {"risk", "density_per_1k", "document"}
+    assert report["risk"] in {"none", "low", "medium", "high"}
     assert report["document"]["format"] == "text"
     assert report["schema"] == "unspin.report/1" and report["mode"] == "fast" and report["model"] is None
     assert 0 <= report["score"] <= 1 and report["verdict"] in {"spun", "suspect", "clean"}

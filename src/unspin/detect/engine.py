@@ -25,7 +25,7 @@ from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
 from unspin.errors import UsageError
 from unspin.model import Finding, Report
 from unspin.restoration import apply_findings
-from unspin.score import document_score, load_calibration, verdict
+from unspin.score import document_score, load_calibration, risk_level, verdict
 from unspin.text.tokenize import Token, match_case, tokenize
 
 MODES = ("full", "fast")
@@ -117,6 +117,7 @@ class Engine:
             id=id, mode=self.mode, model=self.model_name, score=score,
             verdict=self.verdict(score, result.findings), spans=tuple(result.findings),
             restored=apply_findings(text, result.findings), unspin_version=__version__, words=result.words,
+            risk=risk_level(score, len(result.findings), result.words),
         )
 
     def detect(self, text: str) -> Detection:

@@ -35,11 +35,14 @@ from __future__ import annotations
 
 from unspin.model import Report
 
-HIGH_SCORE = 0.8
-HIGH_DENSITY = 3.0  # findings per 1,000 words
-HIGH_MIN_FINDINGS = 2
-MEDIUM_SCORE = 0.5
-MEDIUM_DENSITY = 1.0  # findings per 1,000 words: the false-flag target for clean text
+from unspin import score as _score
+
+# The thresholds live with the score (`unspin.score`), which puts the level into every report.
+HIGH_SCORE = _score.HIGH_SCORE
+HIGH_DENSITY = _score.HIGH_DENSITY
+HIGH_MIN_FINDINGS = _score.HIGH_MIN_FINDINGS
+MEDIUM_SCORE = _score.MEDIUM_SCORE
+MEDIUM_DENSITY = _score.MEDIUM_DENSITY
 
 LEVELS = ("high", "medium", "low", "none")
 LABELS = {
@@ -63,24 +66,12 @@ def count_words(source: str) -> int:
 
 def density_per_1k(report: Report, words: int | None = None) -> float | None:
     """Findings per 1,000 words, or None when the word count is unknown (0)."""
-    words = report.words if words is None else words
-    if words <= 0:
-        return None
-    return 1000.0 * len(report.spans) / words
+    return _score.density_per_1k(len(report.spans), report.words if words is None else words)
 
 
 def risk_level(report: Report, *, words: int | None = None) -> str:
     """"high", "medium", "low" or "none" (see the module docstring for the thresholds)."""
-    findings = len(report.spans)
-    if findings == 0:
-        return "none"
-    density = density_per_1k(report, words)
-    if (report.score >= HIGH_SCORE and findings >= HIGH_MIN_FINDINGS
-            and (density is None or density >= HIGH_DENSITY)):
-        return "high"
-    if report.score >= MEDIUM_SCORE and (density is None or density >= MEDIUM_DENSITY):
-        return "medium"
-    return "low"
+    return _score.risk_level(report.score, len(report.spans), report.words if words is None else words)
 
 
 def risk_label(level: str) -> str:

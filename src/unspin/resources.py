@@ -7,9 +7,11 @@ interrupted build never leaves a half-written cache behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -21,22 +23,37 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+@contextlib.contextmanager
+def atomic_path(path: Path, *, durable: bool = False) -> Iterator[Path]:
+    """A temporary path beside `path`, renamed onto it when the block ends without an error.
+
+    Write the file at the yielded path (any writer that takes a path); on an error it is removed
+    and `path` is untouched. `durable`: fsync the file before the rename, for outputs whose
+    completion is recorded elsewhere (batch shards and their markers).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644 & ~_umask())  # mkstemp makes files private; caches are shared
+        yield Path(tmp)
+        if durable:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644 & ~current_umask())  # mkstemp makes files private; caches are shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _umask() -> int:
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    with atomic_path(path, durable=durable) as tmp:
+        tmp.write_bytes(data)
+
+
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask

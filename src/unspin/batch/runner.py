@@ -44,7 +44,6 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -69,6 +68,7 @@ from unspin.batch.inputs import (
 )
 from unspin.errors import ExitCode, InputError, UnspinError, UsageError
 from unspin.model import Report
+from unspin.resources import atomic_path, atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -391,31 +391,11 @@ def _parquet_bytes(rows: list[dict[str, Any]], columns) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    with _atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        handle.write(data)
+    atomic_write_bytes(path, data, durable=True)  # durable before the rename, and so before the marker
 
 
-@contextlib.contextmanager
-def _atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path` (".name.XXXX.tmp"), fsynced and renamed onto it on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb+") as handle:  # durable before the rename (and so before the marker)
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _atomic_path(path: Path):
+    return atomic_path(path, durable=True)
 
 
 def _fsync_dir(folder: Path) -> None:

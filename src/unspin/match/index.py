@@ -84,7 +84,7 @@ from unspin.match.minhash import (
     jaccard_estimate,
     mix64,
 )
-from unspin.resources import atomic_write_bytes
+from unspin.resources import atomic_write_bytes, current_umask, file_sha256
 
 if TYPE_CHECKING:
     from unspin.model import Report
@@ -419,10 +419,10 @@ def _write(path: Path, arrays: dict[str, np.ndarray], manifest: dict, *, force: 
         for name in _ARRAYS:
             target = tmp / f"{name}.npy"
             np.save(target, arrays[name], allow_pickle=False)
-            files[f"{name}.npy"] = {"bytes": target.stat().st_size, "sha256": _file_sha256(target)}
+            files[f"{name}.npy"] = {"bytes": target.stat().st_size, "sha256": file_sha256(target)}
         manifest["files"] = files
         atomic_write_bytes(tmp / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
-        os.chmod(tmp, 0o755 & ~_umask())
+        os.chmod(tmp, 0o755 & ~current_umask())
         if path.exists():
             if not force:
                 raise UsageError(f"{path} already exists", "add --force to replace it")
@@ -435,18 +435,6 @@ def _write(path: Path, arrays: dict[str, np.ndarray], manifest: dict, *, force: 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _file_sha256(path: Path) -> str:
-    from unspin.resources import file_sha256
-
-    return file_sha256(path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _version() -> str:
@@ -499,7 +487,7 @@ def load_index(path: str | os.PathLike[str], params: IndexParams | None = None, 
         if size != expected.get("bytes"):
             raise IndexUnreadable(f"{path}: {file.name} has {size} bytes, the manifest says {expected.get('bytes')}",
                                   "the index is damaged or was changed; rebuild it")
-        if verify and _file_sha256(file) != expected.get("sha256"):
+        if verify and file_sha256(file) != expected.get("sha256"):
             raise IndexUnreadable(f"{path}: {file.name} does not match its sha256", "rebuild the index")
         try:
             arrays[name] = np.load(file, mmap_mode="r", allow_pickle=False)

@@ -25,7 +25,7 @@ import io
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -175,48 +175,34 @@ def context(text: str, start: int, end: int, width: int = CONTEXT_CHARS) -> str:
 # -- the engine's findings at a lower threshold ----------------------------------------------
 
 def engine_findings(engine: Engine, text: str, threshold: float) -> list[Finding]:
-    """The engine's findings in `text` down to `threshold`, processed in blocks as `Engine.check`.
+    """The engine's findings in `text` down to `threshold` (`Engine.detect` with a threshold).
 
     At the engine's own threshold this gives `engine.detect(text).findings`; the non-overlapping
     choice takes sites by descending probability, so the findings at a higher threshold are
     exactly those of a lower one with `confidence >=` the higher.
     """
-    return _detect(engine, text, threshold)[0]
+    _check_threshold(threshold)
+    return engine.detect(text, threshold).findings
 
 
 def engine_report(engine: Engine, text: str, *, threshold: float, id: Any = None) -> Report:
-    """A report whose spans go down to `threshold`; its score and verdict are the engine's usual
-    ones (from the findings over the engine's own threshold), so they do not drift with it."""
-    from unspin import __version__
+    """A report whose spans go down to `threshold`; its score, verdict and risk are the engine's
+    usual ones (from the findings over the engine's own threshold), so they do not drift with it."""
     from unspin.restoration import apply_findings
-    from unspin.score import document_score
+    from unspin.score import assemble_report
 
-    findings, words, rate = _detect(engine, text, threshold)
-    usual = [f for f in findings if f.confidence >= engine.decision.site.threshold]
-    # As `Engine.check` scores: calibrated where the mode has a shipped calibration.
-    score = document_score(engine.decision, sum(f.confidence for f in usual), words, rate,
-                           getattr(engine, "calibration", None))
-    return Report(id=id, mode=engine.mode, model=engine.model_name, score=score,
-                  verdict=engine.verdict(score, usual), spans=tuple(findings),
-                  restored=apply_findings(text, findings), unspin_version=__version__, words=words)
+    _check_threshold(threshold)
+    detection = engine.detect(text, threshold)
+    usual = [f for f in detection.findings if f.confidence >= engine.decision.site.threshold]
+    report = assemble_report(text, usual, id=id, mode=engine.mode, model=engine.model_name, words=detection.words,
+                             expected=detection.expected, rate=detection.rate, decision=engine.screening,
+                             calibration=engine.calibration)
+    return replace(report, spans=tuple(detection.findings), restored=apply_findings(text, detection.findings))
 
 
-def _detect(engine: Engine, text: str, threshold: float) -> tuple[list[Finding], int, float]:
-    from unspin.detect.engine import BLOCK_WORDS
-    from unspin.text.tokenize import tokenize
-
+def _check_threshold(threshold: float) -> None:
     if not 0.0 <= threshold <= 1.0:
         raise UsageError(f"threshold must be between 0 and 1, got {threshold!r}")
-    tokens = tokenize(text)
-    findings: list[Finding] = []
-    rate = 0.0
-    for lo in range(0, len(tokens), BLOCK_WORDS):
-        hi = min(len(tokens), lo + BLOCK_WORDS)
-        sites = engine.analyse(text, tokens, lo, hi)
-        findings.extend(engine.findings(text, tokens, sites, threshold=threshold))
-        if sites:
-            rate += sites[0].features["doc_rate"] * (hi - lo) / len(tokens)
-    return findings, len(tokens), rate
 
 
 def engine_reports(engine: Engine, documents: Iterable[tuple[Any, str]], *,

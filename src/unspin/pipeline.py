@@ -17,7 +17,7 @@ from unspin.detect.fingerprints import FingerprintMatcher, merge
 from unspin.lexicon.fingerprints import FingerprintList, load_fingerprints
 from unspin.model import Report
 from unspin.restoration import apply_findings
-from unspin.score import document_score, load_calibration, risk_level, verdict
+from unspin.score import assemble_report, load_calibration
 
 if TYPE_CHECKING:
     from unspin.documents import ExtractedDocument
@@ -75,8 +75,6 @@ class Checker:
         self.model_name = self.engine.model_name if self.engine is not None else None
 
     def check(self, text: str, id=None) -> Report:
-        from unspin import __version__
-
         if self.engine is not None:
             detection = self.engine.detect(text)
             engine_findings, words, rate, expected = (detection.findings, detection.words, detection.rate,
@@ -86,13 +84,8 @@ class Checker:
         list_findings = self.matcher.match(text) if self.matcher is not None else []
         findings = merge(list_findings, engine_findings) if list_findings else engine_findings
         expected += sum(f.confidence for f in findings if f.rule is not None)  # list matches count as swaps
-        score = document_score(self.decision, expected, words, rate, self.calibration)
-        return Report(
-            id=id, mode=self.mode, model=self.model_name, score=score,
-            verdict=verdict(self.decision, score, findings), spans=tuple(findings),
-            restored=apply_findings(text, findings), unspin_version=__version__, words=words,
-            risk=risk_level(score, len(findings), words),
-        )
+        return assemble_report(text, findings, id=id, mode=self.mode, model=self.model_name, words=words,
+                               expected=expected, rate=rate, decision=self.decision, calibration=self.calibration)
 
     def check_document(self, document: ExtractedDocument, id=None) -> Report:
         """Check an extracted document: excluded parts (references, quotations, code ...) are

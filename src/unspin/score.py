@@ -16,7 +16,8 @@ from functools import lru_cache
 from importlib import resources
 
 from unspin.detect.decide import DecisionModel
-from unspin.model import Finding
+from unspin.model import Finding, Report
+from unspin.restoration import apply_findings
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,21 @@ def verdict(decision: DecisionModel, score: float, findings: Sequence[Finding]) 
     if findings and score >= decision.suspect_score:
         return "suspect"
     return "clean"
+
+
+def assemble_report(text: str, findings: Sequence[Finding], *, id, mode: str, model: str | None, words: int,
+                    expected: float, rate: float, decision: DecisionModel,
+                    calibration: Calibration | None) -> Report:
+    """The report of `text`: its findings, the document score, verdict and risk level, restored text.
+
+    `expected` is the screening pass's expected number of swaps (plus list matches), `rate` the
+    engine's estimated substitution rate; the engine and the pipeline both report through here.
+    """
+    from unspin import __version__
+
+    score = document_score(decision, expected, words, rate, calibration)
+    return Report(
+        id=id, mode=mode, model=model, score=score, verdict=verdict(decision, score, findings),
+        spans=tuple(findings), restored=apply_findings(text, findings), unspin_version=__version__,
+        words=words, risk=risk_level(score, len(findings), words),
+    )

@@ -24,8 +24,7 @@ from unspin.detect.decide import DecisionModel, load_decision
 from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
 from unspin.errors import UsageError
 from unspin.model import Finding, Report
-from unspin.restoration import apply_findings
-from unspin.score import document_score, load_calibration, risk_level, verdict
+from unspin.score import assemble_report, document_score, load_calibration, verdict
 from unspin.text.tokenize import Token, match_case, tokenize
 
 MODES = ("full", "fast")
@@ -109,19 +108,17 @@ class Engine:
 
     def check(self, text: str, id=None) -> Report:
         """The engine's own report (no fingerprint lists; `unspin.pipeline` adds those)."""
-        from unspin import __version__
-
         result = self.detect(text)
-        score = document_score(self.screening, result.expected, result.words, result.rate, self.calibration)
-        return Report(
-            id=id, mode=self.mode, model=self.model_name, score=score,
-            verdict=self.verdict(score, result.findings), spans=tuple(result.findings),
-            restored=apply_findings(text, result.findings), unspin_version=__version__, words=result.words,
-            risk=risk_level(score, len(result.findings), result.words),
-        )
+        return assemble_report(text, result.findings, id=id, mode=self.mode, model=self.model_name,
+                               words=result.words, expected=result.expected, rate=result.rate,
+                               decision=self.screening, calibration=self.calibration)
 
-    def detect(self, text: str) -> Detection:
-        """The engine's findings for `text`, its word count and its estimated substitution rate."""
+    def detect(self, text: str, threshold: float | None = None) -> Detection:
+        """The engine's findings for `text`, its word count and its estimated substitution rate.
+
+        `threshold`: report sites down to this probability instead of the decision model's own
+        (discovery mines below it); the score's inputs (`expected`, `rate`) do not depend on it.
+        """
         tokens = tokenize(text)
         lower = [t.lower for t in tokens]
         sentence = _sentence_ids(tokens)
@@ -132,7 +129,7 @@ class Engine:
         for lo in range(0, len(tokens), BLOCK_WORDS):
             hi = min(len(tokens), lo + BLOCK_WORDS)
             sites = self.analyse(text, tokens, lo, hi, lower=lower, sentence=sentence)
-            findings.extend(self.findings(text, tokens, sites))
+            findings.extend(self.findings(text, tokens, sites, threshold))
             screened = _chosen(sites, self.screening.site.threshold, key=lambda site: site.screening)
             expected += sum(site.screening for site in screened)
             if sites:

@@ -14,19 +14,13 @@ test's tmp_path, and are copied to $UNSPIN_ARTEFACTS when that variable names a 
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from _browser import PHONE, emulate, save_screenshot, start_chrome
 
 from unspin.model import Finding, Report
 from unspin.report.html import render_html
-
-CHROMIUM = os.environ.get("UNSPIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = os.environ.get("UNSPIN_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
-INSTALL = "apt-get install -y chromium chromium-driver && pip install selenium"
-PHONE = (375, 740)
 
 PWN = "window.__pwned = (window.__pwned || 0) + 1; document.title = 'PWNED';"
 SCRIPT_PAYLOAD = f"<script>{PWN}</script>"
@@ -67,20 +61,6 @@ RESOURCES = [{"name": "idioms", "kind": "phrase table", "version": "idioms-v1", 
               "missing": IMG_PAYLOAD}]
 
 
-def _require_browser() -> None:
-    required = os.environ.get("UNSPIN_REQUIRE_BROWSER") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
-    problems = [f"{path} not found" for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        problems.append("selenium is not installed")
-    if problems:
-        message = f"browser test cannot run: {'; '.join(problems)} (install: {INSTALL})"
-        if required:
-            pytest.fail(message + " [UNSPIN_REQUIRE_BROWSER=1 or CI set: not skipping]", pytrace=False)
-        pytest.skip(message + " [set UNSPIN_REQUIRE_BROWSER=1 to fail instead]")
-
-
 @pytest.fixture(scope="module")
 def page(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("html-report") / "report.html"
@@ -90,45 +70,15 @@ def page(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver():
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    arguments = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-extensions",
-                 "--no-first-run", "--window-size=1100,900", "--force-device-scale-factor=1")
-    for argument in arguments:
-        options.add_argument(argument)  # --no-sandbox: containers and root, where the sandbox cannot start
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SE_OFFLINE", "true")  # belt and braces: Selenium Manager must not fetch anything
-        browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(30)
+    browser = start_chrome()
     try:
         yield browser
     finally:
         browser.quit()
 
 
-def _save(browser, tmp_path: Path, name: str) -> Path:
-    shot = tmp_path / name
-    assert browser.save_screenshot(str(shot)), "screenshot failed"
-    artefacts = os.environ.get("UNSPIN_ARTEFACTS")
-    if artefacts:
-        Path(artefacts).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(shot, Path(artefacts) / name)
-    return shot
-
-
 def _open(browser, page: Path, size: tuple[int, int] | None = None) -> None:
-    if size is None:
-        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    else:  # a phone: viewport, device pixels and the mobile meta-viewport behaviour
-        width, height = size
-        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True})
+    emulate(browser, size)
     browser.get(page.as_uri())
 
 
@@ -165,7 +115,7 @@ def test_spans_highlighted_and_tooltip_shown_on_keyboard_focus(driver, page, tmp
     assert "or: machine learning" in tip.text
     box = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];", tip)
     assert 0 <= box[0] and box[1] <= driver.execute_script("return document.documentElement.clientWidth")
-    _save(driver, tmp_path, "unspin-report-desktop-focus.png")
+    save_screenshot(driver, tmp_path, "unspin-report-desktop-focus.png")
 
     ActionChains(driver).send_keys(Keys.TAB).perform()  # the next span: the hostile one, shown as text
     second = driver.switch_to.active_element
@@ -183,7 +133,7 @@ def test_hostile_payloads_did_not_run(driver, page, tmp_path) -> None:
     from selenium.webdriver.common.by import By
 
     _open(driver, page)
-    _save(driver, tmp_path, "unspin-report-desktop-top.png")
+    save_screenshot(driver, tmp_path, "unspin-report-desktop-top.png")
     state = driver.execute_script(
         "return {pwned: window.__pwned === undefined ? null : window.__pwned, title: document.title,"
         " scripts: document.scripts.length, injected: document.querySelectorAll("
@@ -214,6 +164,6 @@ def test_phone_width_has_no_horizontal_overflow(driver, page, tmp_path) -> None:
             "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.bottom];", tip)
         assert 0 <= left and right <= PHONE[0] and bottom <= PHONE[1]  # the bar along the bottom edge
         assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
-        _save(driver, tmp_path, "unspin-report-phone-focus.png")
+        save_screenshot(driver, tmp_path, "unspin-report-phone-focus.png")
     finally:
         _open(driver, page)

@@ -1,9 +1,8 @@
 """`unspin serve` for real: a uvicorn subprocess on a free port, driven by headless Chromium.
 
 The server runs `--mode fast --no-engine --fingerprints LIST` (a TSV list written here), so it
-starts in about a second; it is started through `unspin serve` when the CLI has the command, else
-through `python -m unspin.cli.serve` (the same options and code), with `--port 0`, and the test
-reads the URL it prints on stderr.
+starts in about a second; it is started as `python -m unspin.cli.main serve ... --port 0`, and
+the test reads the URL it prints on stderr.
 
 What a person does, each with the keyboard alone where it matters: paste a spun paragraph (with
 `<script>` and `onerror=` payloads in it), check it, Tab to the highlights, accept / reject,
@@ -25,7 +24,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,18 +34,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from _browser import PHONE, browser_required, emulate, save_screenshot, start_chrome
 
 _MISSING = [name for name in ("fastapi", "uvicorn", "python_multipart") if importlib.util.find_spec(name) is None]
 if _MISSING:  # skipped on a machine without the extra, never in CI
     _MESSAGE = f"the web extra is not installed ({', '.join(_MISSING)}): pip install 'unspin[web]'"
-    if os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("UNSPIN_REQUIRE_BROWSER") == "1":
+    if browser_required():
         pytest.fail(_MESSAGE + " [CI or UNSPIN_REQUIRE_BROWSER=1: not skipping]", pytrace=False)
     pytest.skip(_MESSAGE, allow_module_level=True)
 
-CHROMIUM = os.environ.get("UNSPIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = os.environ.get("UNSPIN_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
-INSTALL = "apt-get install -y chromium chromium-driver && pip install selenium"
-PHONE = (375, 740)
 LIST = ("profound learning\tdeep learning\nhuge information\tbig data\n"
         "counterfeit consciousness\tartificial intelligence\n")
 
@@ -61,31 +56,8 @@ EMOJI_TEXT = ("👩‍👩‍👧 Family 🎉 notes: profound learning 𝔘𝔫�
               "and ￼ 😀 counterfeit consciousness 🏳️‍🌈.")
 
 
-def _require_browser() -> None:
-    required = os.environ.get("UNSPIN_REQUIRE_BROWSER") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
-    problems = [f"{path} not found" for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        problems.append("selenium is not installed")
-    if problems:
-        message = f"browser test cannot run: {'; '.join(problems)} (install: {INSTALL})"
-        if required:
-            pytest.fail(message + " [UNSPIN_REQUIRE_BROWSER=1 or CI set: not skipping]", pytrace=False)
-        pytest.skip(message + " [set UNSPIN_REQUIRE_BROWSER=1 to fail instead]")
-
-
 def _server_command() -> list[str]:
-    """`unspin serve` once the CLI has it; until then the same command as a module."""
-    from unspin.cli.main import build_parser
-
-    try:
-        build_parser().parse_args(["serve", "--help"])
-    except SystemExit:
-        return [sys.executable, "-m", "unspin.cli.main", "serve"]
-    except Exception:  # noqa: BLE001 - "invalid choice: 'serve'"
-        pass
-    return [sys.executable, "-m", "unspin.cli.serve"]
+    return [sys.executable, "-m", "unspin.cli.main", "serve"]
 
 
 def _apply(text: str, findings: list[dict], accepted: set[int]) -> str:
@@ -155,48 +127,15 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver(server, downloads):
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-extensions", "--no-first-run", "--window-size=1100,900",
-                     "--force-device-scale-factor=1"):
-        options.add_argument(argument)  # --no-sandbox: containers and root, where the sandbox cannot start
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SE_OFFLINE", "true")  # Selenium Manager must not fetch anything
-        browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(30)
-    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    browser = start_chrome(downloads)
     try:
         yield browser
     finally:
         browser.quit()
 
 
-def _save(browser, tmp_path: Path, name: str) -> Path:
-    shot = tmp_path / name
-    assert browser.save_screenshot(str(shot)), "screenshot failed"
-    artefacts = os.environ.get("UNSPIN_ARTEFACTS")
-    if artefacts:
-        Path(artefacts).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(shot, Path(artefacts) / name)
-    return shot
-
-
 def _open(browser, server, size: tuple[int, int] | None = None) -> None:
-    if size is None:
-        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    else:
-        width, height = size
-        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True})
+    emulate(browser, size)
     browser.get(server.url)
     browser.get_log("browser")  # start each test with an empty console log
 
@@ -327,7 +266,7 @@ def test_paste_highlight_accept_and_restore_with_the_keyboard(driver, server, tm
     assert _restored(driver) == _apply(PARAGRAPH, spans, {0, 2})
     counts = driver.find_element(By.ID, "page-doc-1-counts").text
     assert counts == "2 accepted · 1 rejected · 0 to review"
-    _save(driver, tmp_path, "unspin-web-desktop-review.png")
+    save_screenshot(driver, tmp_path, "unspin-web-desktop-review.png")
 
     driver.find_element(By.ID, "accept-all").click()
     assert _restored(driver) == report["restored"]
@@ -488,6 +427,6 @@ def test_phone_layout_and_tapping_a_span(driver, server, tmp_path) -> None:
         accept.click()
         assert "big data" in _restored(driver) and driver.execute_script(
             "return document.documentElement.scrollWidth") <= PHONE[0]
-        _save(driver, tmp_path, "unspin-web-phone.png")
+        save_screenshot(driver, tmp_path, "unspin-web-phone.png")
     finally:
         _open(driver, server)

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from importlib import resources
 
 from unspin.errors import ResourceMissing
@@ -44,12 +45,22 @@ def builtin_resources() -> list[dict[str, object]]:
             items.append({"name": source, "kind": "thesaurus", "version": None, "entries": None,
                           "sha256": None, "missing": str(err)})
             continue
-        digest = hashlib.sha256()
-        for path in files:
-            digest.update(path.read_bytes())
+        stamps = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
         items.append({"name": source, "kind": "thesaurus", "version": None, "entries": None,
-                      "sha256": digest.hexdigest(), "files": [str(p) for p in files]})
+                      "sha256": _files_sha256(stamps), "files": [str(p) for p in files]})
     return items
+
+
+@lru_cache(maxsize=8)
+def _files_sha256(stamps: tuple[tuple[str, int, int], ...]) -> str:
+    """sha256 over the files' bytes, once per process and version of the files (Moby alone is
+    24 MB, and every HTML/XLSX report, batch run and server describes its resources)."""
+    digest = hashlib.sha256()
+    for path, _, _ in stamps:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def list_info(fingerprint_list: FingerprintList) -> dict[str, object]:

@@ -72,7 +72,7 @@ def extract(source: str | os.PathLike[str] | bytes, *, name: str | None = None, 
         label = name or str(source)
         name = name or path.name
         data = _read(path, label, max_bytes)
-    kind = format or sniff_format(data, name)
+    kind = format or sniff_format(data, label)  # the label is the path (or name): same extension, full name
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r}; one of {', '.join(FORMATS)}")
     return _EXTRACTORS[kind](data, label)

@@ -10,12 +10,19 @@ line per document checked, one log per process. That is how the driver sees what
 Python workers did: the checker built once per worker process, not per shard, and a resumed run
 checking only the shards that were not done.
 
+URIs: the `file://` tests go through Hadoop's FileSystem API in the JVM (listing, streams, create,
+rename, delete: the calls hdfs:// and s3a:// take), on its raw local filesystem. HDFS and S3
+themselves cannot be reached here (no cluster, no network), so their own behaviour (S3A's
+non-atomic rename, HDFS leases) is untested; `s3a://` is used only for its missing-jar error.
+
 Without pyspark or Java these tests skip, saying why; with UNSPIN_REQUIRE_SPARK=1 (as in CI,
 which installs both) they fail instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import os
 import sys
@@ -27,7 +34,7 @@ from unspin.batch import runner
 from unspin.batch import spark as spark_engine
 from unspin.batch.inputs import have_pyarrow
 from unspin.batch.runner import ScreenConfig, screen
-from unspin.errors import ResourceMissing, UsageError
+from unspin.errors import InputError, ResourceMissing, UsageError
 from unspin.model import Finding, Report
 
 REQUIRED = os.environ.get("UNSPIN_REQUIRE_SPARK") == "1"
@@ -45,10 +52,13 @@ class FakeChecker:
 
     def __init__(self, log_dir: str) -> None:
         self.log = Path(log_dir) / f"checks-{os.getpid()}.log"
+        self.stop = Path(log_dir) / "stop-at"  # a document's text: stop the run there, as a lost resource would
 
     def check(self, text: str, id=None) -> Report:
         with open(self.log, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(id) + "\n")
+        if self.stop.exists() and text == self.stop.read_text(encoding="utf-8"):
+            raise ResourceMissing("stopped by the test", "remove stop-at")
         if "CRASH" in text:
             raise RuntimeError("boom")
         spans, lower, start = [], text.lower(), 0
@@ -258,20 +268,242 @@ def test_an_error_on_an_executor_stops_the_run_with_that_error(spark, quick_reso
     assert "run the same command again" in err.value.hint
 
 
-# -- refusals and missing pieces (no Spark needed) -------------------------------------------
+# -- URIs: Hadoop's FileSystem API ------------------------------------------------------------
 
-def test_uris_are_refused_naming_what_is_supported(tmp_path):
+def uri(path: Path) -> str:
+    return f"file://{path}"
+
+
+def add_documents(folder: Path) -> None:
+    """One document of each format the default reader extracts, two of them with a spun phrase."""
+    from docx import Document as Docx
+    from reportlab.pdfgen import canvas
+
+    folder.mkdir(parents=True)
+    (folder / "paper.md").write_text("# Methods\n\nA profound learning model.\n\n# References\n\nDoe J. 2020.\n",
+                                     encoding="utf-8")
+    (folder / "page.html").write_text("<html><body><p>An html page, plain.</p></body></html>", encoding="utf-8")
+    (folder / "article.xml").write_text(
+        '<?xml version="1.0"?><article><front><article-meta><title-group><article-title>A study</article-title>'
+        "</title-group></article-meta></front><body><sec><title>Methods</title><p>We trained a profound learning "
+        "model.</p></sec></body></article>", encoding="utf-8")
+    pdf = canvas.Canvas(str(folder / "scan.pdf"))
+    pdf.drawString(72, 760, "A pdf page, plain.")
+    pdf.save()
+    docx = Docx()
+    docx.add_paragraph("A docx paragraph, plain.")
+    docx.save(str(folder / "letter.docx"))
+
+
+def comparable(out: Path, uri_prefix: str | None = None, local_prefix: str = "") -> dict:
+    """`outputs(out)`, with the names a run on URIs gave its inputs (`uri_prefix`...) written as
+    the local paths they are (`local_prefix`...): text files byte for byte after that, Parquet
+    files by their rows."""
+    import pyarrow.parquet as pq
+
+    def local(value):
+        return value.replace(uri_prefix, local_prefix) if uri_prefix and isinstance(value, str) else value
+
+    kept = {}
+    for name, data in outputs(out).items():
+        if name.endswith(".parquet"):
+            rows = pq.read_table(io.BytesIO(data)).to_pylist()
+            kept[name] = [{key: local(value) for key, value in row.items()} for row in rows]
+        else:
+            kept[name] = data.replace(uri_prefix.encode(), local_prefix.encode()) if uri_prefix else data
+    return kept
+
+
+def marker_counts(out: Path) -> dict[str, dict]:
+    """The markers without what depends on the inputs' names (their hash, the run id, file sizes)."""
+    return {name: dict({k: v for k, v in marker.items() if k not in ("keys_sha256", "run", "files")},
+                       files=sorted(marker["files"]))
+            for name, marker in markers(out).items()}
+
+
+def hidden(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob(".*"))
+
+
+def test_file_uris_for_documents_a_table_and_out_give_the_local_engines_outputs(spark, quick_resources, tmp_path):
+    inputs = [str(tmp_path / name) for name in make_corpus(tmp_path)]
+    add_documents(tmp_path / "docs" / "papers")
+    (tmp_path / "docs" / ".hidden").mkdir()  # hidden files and folders are left out, as locally
+    (tmp_path / "docs" / ".hidden" / "x.txt").write_text("profound learning", encoding="utf-8")
+    (tmp_path / "docs" / ".draft.txt").write_text("profound learning", encoding="utf-8")
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    config = ScreenConfig(inputs=tuple(inputs), shard_size=4, mode="fast", model=str(traces), checker_factory=FAKE)
+    local = screen(config, tmp_path / "local", workers=1)
+    local_checked = checked(traces)
+
+    remote = dataclasses.replace(config, inputs=tuple(uri(Path(p)) for p in inputs))
+    spark_out = tmp_path / "docs" / "spark"  # inside an input folder: left out of the input
+    summary = spark_engine.screen_spark(remote, uri(spark_out), spark=spark)
+
+    assert summary["documents"] == 36 and summary["errors"] == 4 and summary["verdicts"]["suspect"] == 11
+    assert {k: v for k, v in summary.items() if k not in TIMINGS} == {k: v for k, v in local.items() if k not in TIMINGS}
+    assert comparable(spark_out, uri(tmp_path), str(tmp_path)) == comparable(tmp_path / "local")
+    assert marker_counts(spark_out) == marker_counts(tmp_path / "local")
+    assert untimed(spark_out)[0] == untimed(tmp_path / "local")[0]
+    run = json.loads((spark_out / "run.json").read_text())
+    assert run["config"]["inputs"] == [uri(tmp_path / "docs"), uri(tmp_path / "rows.jsonl")]
+    errors = (spark_out / "errors.csv").read_text(encoding="utf-8")
+    assert f"{uri(tmp_path)}/docs/bad.txt is not valid UTF-8" in errors and f"{uri(tmp_path)}/rows.jsonl:6" in errors
+    reports = [json.loads(line) for part in sorted((spark_out / "reports").glob("*.jsonl"))
+               for line in part.read_text(encoding="utf-8").splitlines()]
+    assert {r["id"].rsplit("/", 1)[-1]: r["verdict"] for r in reports if "/papers/" in str(r["id"])} == {
+        "article.xml": "suspect", "letter.docx": "clean", "page.html": "clean", "paper.md": "suspect",
+        "scan.pdf": "clean"}
+    # The documents were read by the driver and checked on the executors, each once.
+    assert checked(traces) == sorted((i.replace(str(tmp_path), uri(tmp_path)) if isinstance(i, str) else i
+                                      for i in local_checked), key=str)
+    assert hidden(spark_out) == []  # no .crc beside each file, no temporary file left
+    # Run again: the same input (its output folder not in it), every shard found done.
+    assert spark_engine.screen_spark(remote, uri(spark_out), spark=spark)["resumed_shards"] == summary["shards"]
+    assert checked(traces) == []
+
+
+def test_csv_and_parquet_tables_at_uris_with_named_columns_and_parquet_reports(spark, quick_resources, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "t.csv").write_text("key,body,other\nc1,plain text,x\nc2,profound learning here,y\nc3,short\n"
+                                    'c4,"multi\nline profound learning",z\n,no key,w\n', encoding="utf-8")
+    pq.write_table(pa.table({"key": ["p1", "p2", "p3"], "body": ["profound learning", None, "plain"]}),
+                   tmp_path / "t.parquet")
+    (tmp_path / "t.jsonl").write_text('{"key": "j1", "body": "plain"}\n{"key": "j2", "text": "no body"}\n',
+                                      encoding="utf-8")
+    names = ["t.csv", "t.parquet", "t.jsonl"]
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    config = ScreenConfig(inputs=tuple(str(tmp_path / n) for n in names), text_column="body", id_column="key",
+                          shard_size=3, report_format="parquet", mode="fast", model=str(traces),
+                          checker_factory=FAKE)
+    local = screen(config, tmp_path / "local", workers=1)
+    remote = dataclasses.replace(config, inputs=tuple(uri(tmp_path / n) for n in names))
+    summary = spark_engine.screen_spark(remote, uri(tmp_path / "spark"), spark=spark)
+
+    assert (summary["documents"], summary["errors"]) == (10, 3) and summary["verdicts"] == local["verdicts"]
+    assert comparable(tmp_path / "spark", uri(tmp_path), str(tmp_path)) == comparable(tmp_path / "local")
+    assert marker_counts(tmp_path / "spark") == marker_counts(tmp_path / "local")
+    rows = pq.read_table(tmp_path / "spark" / "summary.parquet").to_pylist()
+    assert [(r["id"], r["location"], r["status"]) for r in rows] == [
+        ("c1", "line 2", "ok"), ("c2", "line 3", "ok"), ("c3", "line 4", "error"), ("c4", "line 5", "ok"),
+        (f"{uri(tmp_path)}/t.csv:7", "line 7", "ok"), ("p1", "row 1", "ok"), ("p2", "row 2", "error"),
+        ("p3", "row 3", "ok"), ("j1", "line 1", "ok"), ("j2", "line 2", "error")]
+    reports = pq.read_table(tmp_path / "spark" / "reports" / "part-00001.parquet").to_pylist()
+    assert [(r["id"], r["source"], r["verdict"]) for r in reports] == [
+        ("c4", f"{uri(tmp_path)}/t.csv", "suspect"), (f"{uri(tmp_path)}/t.csv:7", f"{uri(tmp_path)}/t.csv", "clean"),
+        ("p1", f"{uri(tmp_path)}/t.parquet", "suspect")]
+    assert hidden(tmp_path / "spark") == []
+
+
+def test_a_run_at_a_uri_resumes_after_an_interruption_with_every_document_once(spark, quick_resources, tmp_path):
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps({"id": f"d{i}", "text": f"doc {i} profound learning" if i % 3 else f"doc {i}"})
+                            + "\n" for i in range(23)), encoding="utf-8")
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    config = ScreenConfig(inputs=(str(data),), shard_size=4, mode="fast", model=str(traces), checker_factory=FAKE)
+    screen(config, tmp_path / "local", workers=1)
+    checked(traces)
+
+    run = tmp_path / "run"
+    (traces / "stop-at").write_text("doc 17 profound learning", encoding="utf-8")  # in shard 4, the second job
+    with pytest.raises(ResourceMissing, match="stopped by the test"):
+        spark_engine.screen_spark(config, uri(run), spark=spark)
+    assert sorted(runner.done_shards(run)) == [0, 1, 2, 3]  # the first job's shards, written by the driver
+    checked(traces)  # and the stop removed
+    # What a driver killed between its writes leaves: a shard's file without a marker, a temporary
+    # file; and a marked shard that lost a file, and one that lost its marker.
+    (run / "reports" / "part-00005.jsonl").write_text("half\n")
+    (run / "shards" / ".00004.summary.jsonl.1a2b3c4d.tmp").write_text("partial")
+    (run / "shards" / "00001.done.json").unlink()
+    (run / "shards" / "00002.errors.jsonl").unlink()
+
+    summary = spark_engine.screen_spark(config, uri(run), spark=spark)
+    assert summary["resumed_shards"] == 2 and summary["documents"] == 23
+    assert checked(traces) == sorted(f"d{i}" for i in range(23) if i // 4 in (1, 2, 4, 5))
+    # Byte for byte the local engine's run, markers and run.json included (the count of resumed shards aside).
+    assert outputs(run) == outputs(tmp_path / "local") and markers(run) == markers(tmp_path / "local")
+    (summary, run_json), (local_summary, local_run_json) = untimed(run), untimed(tmp_path / "local")
+    assert run_json == local_run_json and dict(summary, resumed_shards=0) == local_summary
+    assert hidden(run) == []
+    ids = [line.split(",")[1] for line in (run / "summary.csv").read_text().splitlines()[1:]]
+    assert ids == [f"d{i}" for i in range(23)]
+    assert spark_engine.screen_spark(config, uri(run), spark=spark)["resumed_shards"] == 6
+    assert checked(traces) == []
+
+
+def test_uris_that_hadoop_cannot_open_fail_with_one_line_and_a_hint(spark, tmp_path, monkeypatch):
+    from unspin.cli.main import main
+
     data = tmp_path / "in.jsonl"
     data.write_text('{"text": "a"}\n', encoding="utf-8")
-    config = ScreenConfig(inputs=(str(data),), mode="fast", checker_factory=FAKE)
-    with pytest.raises(UsageError, match=r"--out 's3a://bucket/run' is a URI.*shared-filesystem folder") as err:
-        spark_engine.screen_spark(config, "s3a://bucket/run")
-    assert "mount" in err.value.hint
-    with pytest.raises(UsageError, match=r"input 'hdfs://nn/corpus.jsonl' is a URI"):
-        spark_engine.screen_spark(ScreenConfig(inputs=("hdfs://nn/corpus.jsonl",), mode="fast", checker_factory=FAKE),
-                                  tmp_path / "out")
-    assert not (tmp_path / "out").exists()
 
+    def run(inputs, out):
+        spark_engine.screen_spark(ScreenConfig(inputs=inputs, mode="fast", checker_factory=FAKE), out, spark=spark)
+
+    with pytest.raises(UsageError, match="Hadoop has no filesystem for the scheme 'nosuchscheme'") as err:
+        run(("nosuchscheme://x/in.jsonl",), tmp_path / "a")
+    assert "hdfs://, s3a://" in err.value.hint
+    with pytest.raises(UsageError, match="nosuchscheme://x/run: Spark's Hadoop has no filesystem"):
+        run((str(data),), "nosuchscheme://x/run")
+    with pytest.raises(InputError, match=f"^{uri(tmp_path)}/nope.jsonl does not exist$"):
+        run((uri(tmp_path / "nope.jsonl"),), tmp_path / "a")
+    with pytest.raises(ResourceMissing, match=r"s3a://bucket/run: the s3a:// filesystem is not on Spark's classpath "
+                                              r"\(Class org.apache.hadoop.fs.s3a.S3AFileSystem not found\)") as err:
+        run((str(data),), "s3a://bucket/run")
+    version = spark._jvm.org.apache.hadoop.util.VersionInfo.getVersion()
+    assert f"spark.jars.packages=org.apache.hadoop:hadoop-aws:{version}" in err.value.hint
+    assert not (tmp_path / "a").exists()
+    # On the command line: one line, the exit code of its kind, no Java in sight.
+    monkeypatch.chdir(tmp_path)
+    for argv, code in ((["nosuchscheme://x/in.jsonl", "--out", "o"], 2),
+                       ([uri(tmp_path / "nope.jsonl"), "--out", "o"], 3),
+                       ([str(data), "--out", "s3a://bucket/run"], 5)):
+        err = io.StringIO()
+        assert main(["screen", *argv, "--engine", "spark", "--progress", "none"], stdin=io.BytesIO(b""),
+                    stdout=io.StringIO(), stderr=err) == code
+        assert err.getvalue().startswith("unspin: error [") and err.getvalue().count("\n") == 1, err.getvalue()
+        assert "Traceback" not in err.getvalue() and "Py4J" not in err.getvalue()
+
+
+def test_replacing_a_file_where_rename_will_not_overwrite_is_delete_then_rename():
+    """HDFS and S3A refuse to rename onto a file (Hadoop's LocalFileSystem, which the tests above
+    use, overwrites): the branch they take, on a stand-in for their FileSystem."""
+    from unspin.batch.hadoop import HadoopFolder
+
+    class NoOverwrite:  # FileSystem.rename/exists/delete as HDFS answers them
+        def __init__(self, files):
+            self.files, self.calls = files, []
+
+        def rename(self, src, dst):
+            self.calls.append(("rename", src, dst))
+            if dst in self.files or src not in self.files:
+                return False
+            self.files[dst] = self.files.pop(src)
+            return True
+
+        def exists(self, path):
+            return path in self.files
+
+        def delete(self, path, recursive):
+            self.calls.append(("delete", path))
+            return self.files.pop(path, None) is not None
+
+    folder = object.__new__(HadoopFolder)
+    folder.system = NoOverwrite({"tmp": b"new", "run.json": b"old"})
+    folder._replace("tmp", "run.json", "run.json")
+    assert folder.system.files == {"run.json": b"new"}
+    assert folder.system.calls == [("rename", "tmp", "run.json"), ("delete", "run.json"), ("rename", "tmp", "run.json")]
+    folder.system = NoOverwrite({})  # the temporary file gone: an error, not a silent loss
+    with pytest.raises(OSError, match="cannot rename"):
+        folder._replace(type("P", (), {"toString": lambda self: "tmp"})(), "run.json", "run.json")
+
+
+# -- refusals and missing pieces (no Spark needed) -------------------------------------------
 
 def test_missing_pyspark_or_java_is_a_missing_resource_with_the_install_command(tmp_path, monkeypatch):
     data = tmp_path / "in.jsonl"
@@ -319,6 +551,11 @@ def test_the_command_line_runs_on_spark_like_it_runs_locally(spark, tmp_path, mo
     run(["screen", *inputs, "--out", "local", "--workers", "1", *common])
     run(["screen", *inputs, "--out", "spark", "--engine", "spark", "--master", "local[2]", *common])
     assert_same_run(tmp_path / "local", tmp_path / "spark")
-    err = io.StringIO()
-    assert main(["screen", *inputs, "--out", "x", "--workers", "2", "--engine", "spark", *common],
-                stdin=io.BytesIO(b""), stdout=io.StringIO(), stderr=err) == 2 and "--workers" in err.getvalue()
+    run(["screen", *inputs, "--out", uri(tmp_path / "spark-uri"), "--engine", "spark", *common])
+    assert_same_run(tmp_path / "local", tmp_path / "spark-uri")
+    for wrong, message in ((["--workers", "2", "--engine", "spark"], "--workers is for --engine local"),
+                           (["--conf", "spark.executor.memory=1g"], "--conf is for --engine spark"),
+                           (["--engine", "spark", "--conf", "spark.executor.memory"], "--conf takes KEY=VALUE")):
+        err = io.StringIO()
+        assert main(["screen", *inputs, "--out", "x", *wrong, *common], stdin=io.BytesIO(b""), stdout=io.StringIO(),
+                    stderr=err) == 2 and message in err.getvalue()

@@ -157,6 +157,21 @@ def test_missing_input_and_stdin_are_usage_errors(tmp_path):
         plan_sources(["-"])
 
 
+def test_the_local_engine_refuses_uris_naming_the_spark_engine(tmp_path, monkeypatch):
+    data = write_jsonl(tmp_path / "in.jsonl", 3)
+    with pytest.raises(UsageError, match=r"^--out 's3a://bucket/run' is a URI; the local engine") as err:
+        screen(config(data), "s3a://bucket/run", workers=1)
+    assert err.value.hint == "use --engine spark for hdfs://, s3a:// and file:// URIs"
+    with pytest.raises(UsageError, match=r"^input 'hdfs://nn/corpus' is a URI; the local engine"):
+        screen(config("hdfs://nn/corpus"), tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()
+    # A local name that only looks like a URI is a local path.
+    (tmp_path / "x:").mkdir()
+    (tmp_path / "x:" / "in.jsonl").write_bytes(data.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert screen(config("x://in.jsonl"), tmp_path / "odd", workers=1)["documents"] == 3
+
+
 # -- bad input is recorded, the run goes on ----------------------------------------------------
 
 def test_bad_jsonl_rows_and_files_are_recorded_with_reasons(tmp_path):

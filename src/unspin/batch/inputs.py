@@ -10,28 +10,35 @@ What is an item:
 - a file found in a folder, or named on the command line, that is not a table: one document,
   read later (in the worker) by the *reader*, a "module:function" name so that worker processes
   can import it. The default reads UTF-8 `.txt`/`.md`; the function's `suffixes` attribute says
-  which files of a folder it wants. The document-extraction module plugs in here.
+  which files of a folder it wants. The document-extraction module plugs in here. A reader also
+  takes the file's bytes as the keyword `data` (the Spark engine ships files read from URIs).
 - a row of a `.jsonl`/`.ndjson`, `.csv` or `.parquet` file (named, or found in a folder): one
   document, its text in `text_column`, its id in `id_column` (else "path:line" / "path:row").
 
 Tables are streamed (a line, a CSV record, a Parquet batch at a time), never loaded whole.
+
+Names are local paths, read through `unspin.batch.storage.LOCAL`; given another storage (the Spark
+engine's `unspin.batch.hadoop.HadoopStorage`) they may also be URIs (hdfs://, s3a://, file://),
+listed and streamed through it in the same order, with the same items.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import decimal
 import hashlib
 import importlib
+import io
 import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from unspin.batch.storage import LOCAL
 from unspin.errors import InputError, ResourceMissing, UsageError
 
 log = logging.getLogger(__name__)
@@ -43,7 +50,8 @@ PARQUET_BATCH_ROWS = 1024
 
 @dataclass(frozen=True)
 class Document:
-    """One input item. `text` None and `error` None: a file the worker reads with the reader."""
+    """One input item. `text` None and `error` None: a file the worker reads with the reader (from
+    `data`, its bytes, where the driver shipped them: a file at a URI, which a worker cannot open)."""
 
     seq: int  # position in the whole input, from 0
     id: Any  # the input's id, else a locator ("path", "path:line")
@@ -51,6 +59,7 @@ class Document:
     location: str = ""  # "line 17" (JSONL, CSV: where the record starts), "row 17" (Parquet, from 1)
     text: str | None = None
     error: str | None = None  # why it could not be read
+    data: bytes | None = None  # the file's bytes, for a file that the worker cannot open itself
 
     def key(self) -> str:
         """What identifies the item in its input, for checking that a resumed run sees the same."""
@@ -67,22 +76,24 @@ class Source:
 
 # -- the pluggable reader for whole files ------------------------------------------------------
 
-def read_text_file(path: str) -> str:
-    """The default reader: a UTF-8 text file (BOM dropped); binary or invalid UTF-8 is refused."""
-    from unspin.text.load import read_input
+def read_text_file(path: str, data: bytes | None = None) -> str:
+    """A reader: a UTF-8 text file (BOM dropped); binary or invalid UTF-8 is refused. `data`:
+    the file's bytes, already read (a reader takes them as this keyword)."""
+    from unspin.text.load import decode, read_input
 
-    return read_input(path)
+    return read_input(path) if data is None else decode(data, path)
 
 
 read_text_file.suffixes = (".txt", ".md")  # type: ignore[attr-defined]
 
 
-def read_document_file(path: str):
+def read_document_file(path: str, data: bytes | None = None):
     """The default reader: any document `unspin check` reads (`unspin.documents.extract`); the
-    checker judges it without its excluded parts (references, quotations, code ...)."""
+    checker judges it without its excluded parts (references, quotations, code ...). `data`: the
+    file's bytes, already read, named by `path` in messages and for the format."""
     from unspin.documents import extract
 
-    return extract(path)
+    return extract(path) if data is None else extract(data, name=path)
 
 
 read_document_file.suffixes = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx",  # type: ignore[attr-defined]
@@ -107,7 +118,7 @@ def reader_suffixes(reader: str) -> tuple[str, ...]:
 # -- enumerating the input ---------------------------------------------------------------------
 
 def plan_sources(paths: Sequence[str], *, reader: str = DEFAULT_READER,
-                 exclude: Sequence[str | os.PathLike[str]] = ()) -> list[Source]:
+                 exclude: Sequence[str | os.PathLike[str]] = (), storage=LOCAL) -> list[Source]:
     """Every file to read, in the fixed order, from paths given on the command line.
 
     Folders are walked recursively (hidden files and folders, and `exclude` — the output
@@ -116,12 +127,11 @@ def plan_sources(paths: Sequence[str], *, reader: str = DEFAULT_READER,
     named twice (directly or through folders) is read once, where it first comes.
     """
     suffixes = reader_suffixes(reader)
-    excluded = {Path(p).resolve() for p in exclude}
     sources: list[Source] = []
-    seen: set[Path] = set()
+    seen: set = set()
     skipped = 0
 
-    def add(path: str, resolved: Path, kind: str) -> None:
+    def add(path: str, resolved, kind: str) -> None:
         if resolved in seen:
             log.warning("%s is named more than once; screened once", path)
             return
@@ -131,53 +141,43 @@ def plan_sources(paths: Sequence[str], *, reader: str = DEFAULT_READER,
     for arg in paths:
         if arg == "-":
             raise UsageError("screen reads files, not standard input", "save the input to a file first")
-        path = Path(arg)
-        if not path.exists():
+        what = storage.kind(arg)
+        if what is None:
             raise InputError(f"{arg} does not exist", "check the path")
-        if path.is_dir():
+        if what == "dir":
             found = []
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".") and Path(folder, d).resolve() not in excluded]
-                for name in files:
-                    if name.startswith("."):
-                        continue
-                    suffix = os.path.splitext(name)[1].lower()
-                    kind = TABLE_KINDS.get(suffix) or ("file" if suffix in suffixes else None)
-                    if kind is None:
-                        skipped += 1
-                        continue
-                    rel = Path(folder, name).relative_to(path)
-                    found.append((rel.parts, kind))
+            for parts in storage.walk(arg, exclude):
+                suffix = os.path.splitext(parts[-1])[1].lower()
+                kind = TABLE_KINDS.get(suffix) or ("file" if suffix in suffixes else None)
+                if kind is None:
+                    skipped += 1
+                    continue
+                found.append((parts, kind))
             for parts, kind in sorted(found):
-                file = path.joinpath(*parts)
-                add(_display(file), file.resolve(), kind)
+                add(storage.display(arg, parts), storage.key(arg, parts), kind)
         else:
-            add(_display(path), path.resolve(), TABLE_KINDS.get(path.suffix.lower(), "file"))
+            file = storage.display(arg)
+            add(file, storage.key(arg), TABLE_KINDS.get(os.path.splitext(file)[1].lower(), "file"))
     if skipped:
         log.info("skipped %d files of other types in the folders given (readable: %s and tables)",
                  skipped, ", ".join(suffixes))
     return sources
 
 
-def _display(path: Path) -> str:
-    return path.as_posix()
-
-
-def signature(sources: Sequence[Source]) -> dict[str, Any]:
+def signature(sources: Sequence[Source], storage=LOCAL) -> dict[str, Any]:
     """What the input is, for refusing to resume over changed input: every file's name, kind,
     size and modification time, hashed (a changed file changes which rows fall in which shard)."""
     digest = hashlib.sha256()
     for source in sources:
         try:
-            stat = os.stat(source.path)
-            size, mtime = stat.st_size, stat.st_mtime_ns
+            size, mtime = storage.stat(source.path)
         except OSError:
             size, mtime = -1, -1
         digest.update(f"{source.path}\0{source.kind}\0{size}\0{mtime}\n".encode("utf-8", "backslashreplace"))
     return {"files": len(sources), "sha256": digest.hexdigest()}
 
 
-def estimate_total(sources: Sequence[Source]) -> tuple[int, bool]:
+def estimate_total(sources: Sequence[Source], storage=LOCAL) -> tuple[int, bool]:
     """(documents, exact) for the progress bar: exact for files and Parquet; JSONL and CSV are
     counted by lines (a blank line, or a CSV record over several lines, makes it an estimate)."""
     total, exact = 0, True
@@ -186,35 +186,25 @@ def estimate_total(sources: Sequence[Source]) -> tuple[int, bool]:
             total += 1
         elif source.kind == "parquet":
             try:
-                total += require_pyarrow()[1].ParquetFile(source.path).metadata.num_rows
+                with contextlib.ExitStack() as stack:
+                    parquet = require_pyarrow()[1].ParquetFile(storage.parquet_source(source.path, stack))
+                    total += parquet.metadata.num_rows
             except Exception:  # noqa: BLE001 - a corrupt file is one error item
                 total += 1
         else:
-            lines = _count_lines(source.path)
+            lines = storage.count_lines(source.path)
             total += max(1, lines - (1 if source.kind == "csv" else 0))
             exact = False
     return total, exact
 
 
-def _count_lines(path: str) -> int:
-    count, last = 0, b"\n"
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                count += block.count(b"\n")
-                last = block[-1:]
-    except OSError:
-        return 1
-    return count + (last != b"\n")
-
-
-def iter_documents(sources: Sequence[Source], *, text_column: str = "text", id_column: str | None = None
-                   ) -> Iterator[Document]:
+def iter_documents(sources: Sequence[Source], *, text_column: str = "text", id_column: str | None = None,
+                   storage=LOCAL) -> Iterator[Document]:
     """Every item of every source, numbered from 0. `id_column` None: "id" where there is one."""
     readers = {"file": _file_items, "jsonl": _jsonl_items, "csv": _csv_items, "parquet": _parquet_items}
     seq = 0
     for source in sources:
-        for id, location, text, error in readers[source.kind](source.path, text_column, id_column):
+        for id, location, text, error in readers[source.kind](source.path, text_column, id_column, storage):
             yield Document(seq, id, source.path, location, text, error)
             seq += 1
 
@@ -222,14 +212,14 @@ def iter_documents(sources: Sequence[Source], *, text_column: str = "text", id_c
 Item = tuple[Any, str, "str | None", "str | None"]  # id, location, text, error
 
 
-def _file_items(path: str, text_column: str, id_column: str | None) -> Iterator[Item]:
+def _file_items(path: str, text_column: str, id_column: str | None, storage=LOCAL) -> Iterator[Item]:
     yield path, "", None, None  # read in the worker, by the reader
 
 
-def _jsonl_items(path: str, text_column: str, id_column: str | None) -> Iterator[Item]:
+def _jsonl_items(path: str, text_column: str, id_column: str | None, storage=LOCAL) -> Iterator[Item]:
     id_key = id_column or "id"
     try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below; a failure to open is an item
+        handle = storage.open(path)  # closed below; a failure to open is an item
     except OSError as err:
         yield path, "", None, f"cannot read {path}: {err.strerror}"
         return
@@ -265,11 +255,11 @@ def _jsonl_items(path: str, text_column: str, id_column: str | None) -> Iterator
                 f"reading stopped here ({err.strerror}); the rest of the file is not screened"
 
 
-def _csv_items(path: str, text_column: str, id_column: str | None) -> Iterator[Item]:
+def _csv_items(path: str, text_column: str, id_column: str | None, storage=LOCAL) -> Iterator[Item]:
     # Documents are long; the csv module's default cell limit is 128 KiB (process-wide setting).
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     try:  # surrogateescape: a bad byte becomes a bad row, found below, not the end of the file
-        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")  # noqa: SIM115
+        handle = io.TextIOWrapper(storage.open(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as err:
         yield path, "", None, f"cannot read {path}: {err.strerror}"
         return
@@ -320,10 +310,15 @@ def _csv_items(path: str, text_column: str, id_column: str | None) -> Iterator[I
                 yield id, location, row[text_index], None
 
 
-def _parquet_items(path: str, text_column: str, id_column: str | None) -> Iterator[Item]:
+def _parquet_items(path: str, text_column: str, id_column: str | None, storage=LOCAL) -> Iterator[Item]:
+    with contextlib.ExitStack() as stack:  # a stream opened for a URI is closed with the generator
+        yield from _parquet_rows(path, text_column, id_column, storage, stack)
+
+
+def _parquet_rows(path: str, text_column: str, id_column: str | None, storage, stack) -> Iterator[Item]:
     pa, pq = require_pyarrow()
     try:
-        file = pq.ParquetFile(path)
+        file = pq.ParquetFile(storage.parquet_source(path, stack))
         names = file.schema_arrow.names
     except (pa.ArrowException, OSError, ValueError) as err:
         yield path, "", None, f"not a readable Parquet file ({err})"

@@ -6,13 +6,17 @@ The shape follows datatrove: one pure step over shards, and an executor around i
   `shard_size` items: shard `i` always holds items `i*size .. (i+1)*size - 1`.
 - `screen_shard(shard, config) -> ShardResult` is pure apart from loading the checker once per
   process; it is what a Spark `mapPartitions` would call.
-- `write_shard` writes one shard's outputs, each to a temporary file that is fsynced and renamed,
-  and then, last, the shard's `.done.json` marker with its statistics.
+- `write_shard` writes one shard's outputs (`shard_outputs`: their bytes), each to a temporary
+  file that is fsynced and renamed, and then, last, the shard's `.done.json` marker with its
+  statistics (`store_shard`).
 - `screen(...)` is the local executor: it takes a lock on the output folder, checks that the
   folder holds a run of the same configuration (`run.json`), removes what an interrupted run
   left half-done, skips shards that have a marker, hands the others to worker processes
   ("spawn"; each builds its checker once), and merges when every shard is done. Shards are
   selected by `index % world_size == rank`, so several ranks can share one folder.
+- Files are reached through `unspin.batch.storage`: the output folder as a `Folder` (names
+  relative to it), the inputs through a `Storage`. Local by default; the Spark engine passes its
+  Hadoop storage, and so reads and writes URIs with this same code.
 
 Output folder:
 
@@ -41,7 +45,6 @@ import logging
 import multiprocessing
 import os
 import re
-import shutil
 import signal
 import sys
 import threading
@@ -66,9 +69,9 @@ from unspin.batch.inputs import (
     resolve,
     signature,
 )
+from unspin.batch.storage import LOCAL, LocalFolder, as_folder, is_uri
 from unspin.errors import ExitCode, InputError, UnspinError, UsageError
 from unspin.model import Report
-from unspin.resources import atomic_path, atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -236,8 +239,8 @@ def screen_shard(shard: Shard, config: ScreenConfig) -> ShardResult:
         text, error = doc.text, doc.error
         if error is None and text is None:
             reader = reader or resolve(config.reader)
-            try:
-                text = reader(doc.source)
+            try:  # bytes shipped by the driver (a file at a URI) are read by the reader from memory
+                text = reader(doc.source) if doc.data is None else reader(doc.source, data=doc.data)
             except InputError as err:
                 error = err.message
             except Exception as err:  # noqa: BLE001 - a reader's failure is this document's, not the run's
@@ -336,30 +339,47 @@ def _clean(text: str) -> str:
 
 # -- writing a shard ---------------------------------------------------------------------------
 
-def shard_paths(out: Path, index: int, report_format: str) -> dict[str, Path]:
-    return {"reports": out / "reports" / f"part-{index:05d}.{report_format}",
-            "summary": out / "shards" / f"{index:05d}.summary.jsonl",
-            "errors": out / "shards" / f"{index:05d}.errors.jsonl",
-            "done": out / "shards" / f"{index:05d}.done.json"}
+def shard_names(index: int, report_format: str) -> dict[str, str]:
+    """A shard's files, by their names in the output folder."""
+    return {"reports": f"reports/part-{index:05d}.{report_format}",
+            "summary": f"shards/{index:05d}.summary.jsonl",
+            "errors": f"shards/{index:05d}.errors.jsonl",
+            "done": marker_name(index)}
 
 
-def write_shard(out: Path, result: ShardResult, config: ScreenConfig, run_id: str) -> dict[str, Any]:
-    """The shard's outputs, each atomically, then its marker (the stats); returns the marker."""
+def marker_name(index: int) -> str:
+    return f"shards/{index:05d}.done.json"
+
+
+def write_shard(out, result: ShardResult, config: ScreenConfig, run_id: str) -> dict[str, Any]:
+    """The shard's outputs, each atomically, then its marker (the stats); returns the marker.
+    `out`: the output folder (a path, or an `unspin.batch.storage` folder)."""
+    return store_shard(as_folder(out), *shard_outputs(result, config, run_id))
+
+
+def shard_outputs(result: ShardResult, config: ScreenConfig, run_id: str) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The shard's files ({name: bytes}) and its marker, which records their sizes: what a
+    Spark executor that cannot write the output folder sends back to the driver."""
     from unspin.report.json import render_jsonl_line
 
-    paths = shard_paths(out, result.index, config.report_format)
+    names = shard_names(result.index, config.report_format)
     if config.report_format == "parquet":
-        rows = [_report_row(item) for item in result.reports]
-        _atomic_write(paths["reports"], _parquet_bytes(rows, REPORT_COLUMNS))
+        reports = _parquet_bytes([_report_row(item) for item in result.reports], REPORT_COLUMNS)
     else:
-        _atomic_write(paths["reports"], "".join(render_jsonl_line(item.report) for item in result.reports)
-                      .encode("utf-8", "backslashreplace"))
-    _atomic_write(paths["summary"], _jsonl_bytes(result.rows))
-    _atomic_write(paths["errors"], _jsonl_bytes(result.errors))
-    files = {path.relative_to(out).as_posix(): path.stat().st_size for key, path in paths.items() if key != "done"}
-    marker = dict(result.stats, run=run_id, files=files)
-    _atomic_write(paths["done"], (json.dumps(marker, indent=1, sort_keys=True) + "\n").encode("utf-8"))
-    _fsync_dir(paths["done"].parent)
+        reports = "".join(render_jsonl_line(item.report) for item in result.reports).encode("utf-8", "backslashreplace")
+    files = {names["reports"]: reports, names["summary"]: _jsonl_bytes(result.rows),
+             names["errors"]: _jsonl_bytes(result.errors)}
+    marker = dict(result.stats, run=run_id, files={name: len(data) for name, data in files.items()})
+    return files, marker
+
+
+def store_shard(folder, files: dict[str, bytes], marker: dict[str, Any]) -> dict[str, Any]:
+    """Each file under a temporary name and renamed, then the marker, last: a shard counts as
+    done only with every file in place."""
+    for name, data in files.items():
+        folder.write_bytes(name, data)
+    folder.write_bytes(marker_name(marker["shard"]), (json.dumps(marker, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    folder.sync("shards")
     return marker
 
 
@@ -390,42 +410,9 @@ def _parquet_bytes(rows: list[dict[str, Any]], columns) -> bytes:
     return sink.getvalue()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    atomic_write_bytes(path, data, durable=True)  # durable before the rename, and so before the marker
-
-
-def _atomic_path(path: Path):
-    return atomic_path(path, durable=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not on every platform
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 # -- the output folder -------------------------------------------------------------------------
 
 _INDEX_RE = re.compile(r"^\.?(?:part-)?(\d+)\.")
-
-
-def _lock(out: Path, rank: int):
-    """An exclusive lock on the folder for this rank, released when the process ends (kill -9
-    included). Returns the open file; None where the platform has no fcntl."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        return None
-    handle = open(out / f".lock-{rank}", "a+")  # noqa: SIM115 - held for the whole run
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise UsageError(f"another unspin screen is writing {out}", "wait for it to finish, or use another --out") from None
-    return handle
 
 
 def identity(config: ScreenConfig, sources: dict[str, Any], lists: list, resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -434,7 +421,7 @@ def identity(config: ScreenConfig, sources: dict[str, Any], lists: list, resourc
     from unspin import __version__
 
     data = asdict(config)
-    data["inputs_resolved"] = [str(Path(p).resolve()) for p in config.inputs]
+    data["inputs_resolved"] = [p if is_uri(p) else str(Path(p).resolve()) for p in config.inputs]
     data["fingerprints"] = [{"path": path, "sha256": item.sha256} for path, item in zip(config.fingerprints, lists)]
     data["sources"] = sources
     data["unspin_version"] = __version__
@@ -451,65 +438,64 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def prepare(out: Path, config_identity: dict[str, Any], run_info: dict[str, Any], *, restart: bool,
+def prepare(out, config_identity: dict[str, Any], run_info: dict[str, Any], *, restart: bool,
             rank: int, world_size: int) -> None:
-    """Make `out` hold this run: refuse another run's folder, clear it on restart, write run.json
-    if new, and remove what an interrupted run of this rank left half-written."""
-    run_file = out / "run.json"
-    if run_file.exists():
+    """Make `out` (a path or folder) hold this run: refuse another run's folder, clear it on
+    restart, write run.json if new, and remove what an interrupted run of this rank left half-written."""
+    folder = as_folder(out)
+    if folder.kind("run.json") is not None:
         try:
-            previous = json.loads(run_file.read_text(encoding="utf-8"))
+            previous = json.loads(folder.read_bytes("run.json").decode("utf-8"))
         except (OSError, ValueError) as err:
-            raise InputError(f"cannot read {run_file}: {err}", "remove the folder or use --restart") from None
+            raise InputError(f"cannot read {folder.describe('run.json')}: {err}",
+                             "remove the folder or use --restart") from None
         if restart:
-            _clear(out)
+            _clear(folder)
         elif previous.get("config") != config_identity:
             raise UsageError(
-                f"{out} holds a run with another configuration ({_differences(previous.get('config') or {}, config_identity)})",
+                f"{folder} holds a run with another configuration ({_differences(previous.get('config') or {}, config_identity)})",
                 "rerun with the same options to continue it, choose another --out, or add --restart to discard it")
-    elif not restart and any(not p.name.startswith(".lock-") for p in out.iterdir()):
-        raise UsageError(f"{out} is not empty and holds no unspin screen run",
+    elif not restart and any(not name.startswith(".lock-") for name in folder.list()):
+        raise UsageError(f"{folder} is not empty and holds no unspin screen run",
                          "choose a new or empty --out folder, or add --force to write into it")
-    if not run_file.exists():
-        _atomic_write(run_file, (json.dumps(dict(run_info, config=config_identity), indent=2) + "\n").encode("utf-8"))
-    _clean_stale(out, rank, world_size)
+    if folder.kind("run.json") is None:
+        folder.write_bytes("run.json", (json.dumps(dict(run_info, config=config_identity), indent=2) + "\n").encode("utf-8"))
+    _clean_stale(folder, rank, world_size)
 
 
-def _clear(out: Path) -> None:
+def _clear(folder) -> None:
     for name in ("reports", "shards"):
-        shutil.rmtree(out / name, ignore_errors=True)
+        folder.remove_tree(name)
     for name in FINAL_FILES + ("run.json",):
-        (out / name).unlink(missing_ok=True)
+        folder.remove(name)
 
 
-def _clean_stale(out: Path, rank: int, world_size: int) -> None:
+def _clean_stale(folder, rank: int, world_size: int) -> None:
     """Temporary files, and outputs of shards without a marker (killed between the renames):
     this rank's only, since other ranks may be writing theirs."""
-    done = done_shards(out)
-    for folder in (out / "reports", out / "shards"):
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            match = _INDEX_RE.match(path.name)
+    done = done_shards(folder)
+    for sub in ("reports", "shards"):
+        for name in folder.list(sub):
+            match = _INDEX_RE.match(name)
             if match is None or int(match.group(1)) % world_size != rank:
                 continue
-            if path.name.endswith(".tmp") or int(match.group(1)) not in done:
-                log.info("removing %s, left by an interrupted run", path)
-                path.unlink(missing_ok=True)
+            if name.endswith(".tmp") or int(match.group(1)) not in done:
+                log.info("removing %s, left by an interrupted run", folder.describe(f"{sub}/{name}"))
+                folder.remove(f"{sub}/{name}")
     if world_size == 1:
-        for path in out.glob(".*.tmp"):
-            path.unlink(missing_ok=True)
+        for name in folder.list():
+            if name.startswith(".") and name.endswith(".tmp"):
+                folder.remove(name)
 
 
-def done_shards(out: Path) -> dict[int, Path]:
-    folder = out / "shards"
-    if not folder.is_dir():
-        return {}
+def done_shards(out) -> dict[int, str]:
+    """The shards with a marker in `out` (a path or folder): {index: the marker's name}."""
+    folder = as_folder(out)
     found = {}
-    for path in folder.glob("*.done.json"):
-        match = _INDEX_RE.match(path.name)
-        if match:
-            found[int(match.group(1))] = path
+    for name in folder.list("shards"):
+        match = _INDEX_RE.match(name)
+        if match and name.endswith(".done.json") and not name.startswith("."):
+            found[int(match.group(1))] = f"shards/{name}"
     return found
 
 
@@ -526,7 +512,7 @@ def _shard_task(shard: Shard, config: ScreenConfig, out: str, run_id: str) -> di
     """One shard, screened and written: what a worker runs. Our own errors come back as data
     (their hint does not survive pickling as an exception)."""
     try:
-        return write_shard(Path(out), screen_shard(shard, config), config, run_id)
+        return write_shard(LocalFolder(out), screen_shard(shard, config), config, run_id)
     except UnspinError as err:
         return {"fatal": {"module": type(err).__module__, "name": type(err).__qualname__,
                           "message": err.message, "hint": err.hint}}
@@ -564,11 +550,11 @@ def _watch_parent(parent: int) -> None:
 class _Inline:
     """workers=1: screen in this process (no second copy of the engine)."""
 
-    def __init__(self, config: ScreenConfig, out: Path, run_id: str, on_done) -> None:
+    def __init__(self, config: ScreenConfig, out: LocalFolder, run_id: str, on_done) -> None:
         self.config, self.out, self.run_id, self.on_done = config, out, run_id, on_done
 
     def submit(self, shard: Shard) -> None:
-        self.on_done(_unwrap(_shard_task(shard, self.config, str(self.out), self.run_id)))
+        self.on_done(_unwrap(_shard_task(shard, self.config, str(self.out.path), self.run_id)))
 
     def finish(self) -> None:
         pass
@@ -580,7 +566,7 @@ class _Inline:
 class _Pool:
     """Worker processes, at most two shards each in flight (the input is streamed, not queued)."""
 
-    def __init__(self, config: ScreenConfig, out: Path, run_id: str, on_done, workers: int) -> None:
+    def __init__(self, config: ScreenConfig, out: LocalFolder, run_id: str, on_done, workers: int) -> None:
         self.config, self.out, self.run_id, self.on_done = config, out, run_id, on_done
         threads = max(1, default_workers() // workers)
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -591,7 +577,7 @@ class _Pool:
     def submit(self, shard: Shard) -> None:
         while len(self.pending) >= self.limit:
             self._collect()
-        self.pending.add(self.pool.submit(_shard_task, shard, self.config, str(self.out), self.run_id))
+        self.pending.add(self.pool.submit(_shard_task, shard, self.config, str(self.out.path), self.run_id))
 
     def _collect(self) -> None:
         done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
@@ -624,7 +610,7 @@ class _Pool:
 
 def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | None = None,
            restart: bool = False, rank: int = 0, world_size: int = 1, progress=None,
-           executor=None) -> dict[str, Any] | None:
+           executor=None, storage=LOCAL) -> dict[str, Any] | None:
     """Screen every input document into `out`, resuming a run of the same configuration there.
 
     Returns the summary (also in `out/summary.json`), or None when shards of other ranks are
@@ -632,7 +618,9 @@ def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | 
     `executor(config, out, run_id, on_done)`: what screens the shards instead of this machine's
     worker processes (`workers` is then unused), with their interface: `submit(shard)`, which
     calls `on_done(marker)` for each finished shard (now or from a later call), `finish()` and
-    `abort()`; e.g. `unspin.batch.spark.SparkShards`.
+    `abort()`; e.g. `unspin.batch.spark.SparkShards`; `out` reaches it as a folder
+    (`unspin.batch.storage`). `storage`: what reads the inputs and opens `out` (local paths by
+    default; the Spark engine's also reads and writes URIs).
     """
     from unspin.batch.progress import Progress
 
@@ -640,24 +628,24 @@ def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | 
     config.validate()
     if not 0 <= rank < world_size:
         raise UsageError(f"rank {rank} is not in 0..{world_size - 1}")
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} is not a folder", "give --out a folder to create or reuse")
-    sources = plan_sources(config.inputs, reader=config.reader, exclude=[out])
+    folder = storage.folder(out)
+    if folder.kind() == "file":
+        raise UsageError(f"{folder} is not a folder", "give --out a folder to create or reuse")
+    sources = plan_sources(config.inputs, reader=config.reader, exclude=[out], storage=storage)
     if any(s.kind == "parquet" for s in sources):
         require_pyarrow()
     lists = _load_lists(config.fingerprints)
     resources = _resources()
-    config_identity = identity(config, signature(sources), lists, resources)
+    config_identity = identity(config, signature(sources, storage), lists, resources)
     run_id = hashlib.sha256(json.dumps(config_identity, sort_keys=True).encode()).hexdigest()[:16]
-    out.mkdir(parents=True, exist_ok=True)
+    folder.make()
     progress = progress or Progress(sys.stderr, mode="none")
-    lock = _lock(out, rank)
+    lock = folder.lock(rank)
     try:
-        prepare(out, config_identity, _run_info(config, lists, resources, run_id),
+        prepare(folder, config_identity, _run_info(config, lists, resources, run_id),
                 restart=restart, rank=rank, world_size=world_size)
-        done = done_shards(out)
-        total, exact = estimate_total(sources)
+        done = done_shards(folder)
+        total, exact = estimate_total(sources, storage)
         left = -(-total // config.shard_size) - len(done)
         workers = max(1, min(workers or default_workers(), max(left, 1)))
         progress.start(total, exact)
@@ -668,19 +656,20 @@ def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | 
             progress.advance(marker["documents"])
 
         if executor is not None:
-            runner = executor(config, out, run_id, on_done)
+            runner = executor(config, folder, run_id, on_done)
         elif workers == 1:
-            runner = _Inline(config, out, run_id, on_done)
+            runner = _Inline(config, folder, run_id, on_done)
         else:
-            runner = _Pool(config, out, run_id, on_done, workers)
+            runner = _Pool(config, folder, run_id, on_done, workers)
         shards = 0
         try:
-            documents = iter_documents(sources, text_column=config.text_column, id_column=config.id_column)
+            documents = iter_documents(sources, text_column=config.text_column, id_column=config.id_column,
+                                       storage=storage)
             for shard in iter_shards(documents, config.shard_size):
                 shards = shard.index + 1
                 if shard.index % world_size != rank:
                     continue
-                if shard.index in done and _check_marker(out, done[shard.index], shard, run_id):
+                if shard.index in done and _check_marker(folder, done[shard.index], shard, run_id):
                     counts["resumed"] += 1
                     progress.skip(len(shard.documents))
                     continue
@@ -692,32 +681,28 @@ def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | 
         finally:
             progress.close()
         log.info("%d shards screened, %d found done, with %d worker(s)", counts["screened_shards"], counts["resumed"], workers)
-        if not set(range(shards)) <= set(done_shards(out)):
+        if not set(range(shards)) <= set(done_shards(folder)):
             return None  # other ranks' shards are not done yet
-        return merge(out, shards, config, elapsed=time.monotonic() - started, resumed=counts["resumed"])
+        return merge(folder, shards, config, elapsed=time.monotonic() - started, resumed=counts["resumed"])
     finally:
         if lock is not None:
             lock.close()
 
 
-def _check_marker(out: Path, path: Path, shard: Shard, run_id: str) -> bool:
+def _check_marker(folder, name: str, shard: Shard, run_id: str) -> bool:
     """Whether the marked shard can be kept: written by this run, for these documents, with its
     files all there (a worker orphaned by kill -9 may have renamed a file after the cleanup)."""
     try:
-        marker = json.loads(path.read_text(encoding="utf-8"))
+        marker = json.loads(folder.read_bytes(name).decode("utf-8"))
     except (OSError, ValueError) as err:
-        raise InputError(f"cannot read {path}: {err}", "delete it to screen that shard again") from None
+        raise InputError(f"cannot read {folder.describe(name)}: {err}", "delete it to screen that shard again") from None
     if marker.get("run") != run_id or marker.get("keys_sha256") != shard.keys_sha256():
-        raise UsageError(f"{path} was written for other input than this run's shard {shard.index}",
+        raise UsageError(f"{folder.describe(name)} was written for other input than this run's shard {shard.index}",
                          "use --restart to screen everything again")
-    for name, size in marker.get("files", {}).items():
-        try:
-            intact = (out / name).stat().st_size == size
-        except OSError:
-            intact = False
-        if not intact:
-            log.warning("shard %d: %s is missing or changed; screening the shard again", shard.index, name)
-            path.unlink(missing_ok=True)
+    for file, size in marker.get("files", {}).items():
+        if folder.size(file) != size:
+            log.warning("shard %d: %s is missing or changed; screening the shard again", shard.index, file)
+            folder.remove(name)
             return False
     return True
 
@@ -753,11 +738,13 @@ def _run_info(config: ScreenConfig, lists: list, resources: list[dict[str, Any]]
 
 # -- merging -----------------------------------------------------------------------------------
 
-def merge(out: Path, shards: int, config: ScreenConfig, *, elapsed: float = 0.0, resumed: int = 0) -> dict[str, Any]:
+def merge(out, shards: int, config: ScreenConfig, *, elapsed: float = 0.0, resumed: int = 0) -> dict[str, Any]:
     """The summary and errors tables (CSV, and Parquet when pyarrow is there) from the shards in
-    order, and summary.json. Idempotent: running it again gives the same tables."""
+    order, and summary.json, in `out` (a path or folder). Idempotent: running it again gives the
+    same tables."""
     from unspin.report.csv import guard_cell
 
+    folder = as_folder(out)
     parquet = have_pyarrow()
     if not parquet:
         log.warning("pyarrow is not installed: summary and errors written as CSV only (pip install 'unspin[batch]')")
@@ -769,18 +756,18 @@ def merge(out: Path, shards: int, config: ScreenConfig, *, elapsed: float = 0.0,
     with contextlib.ExitStack() as stack:
         tables = {}
         for name, columns in (("summary", SUMMARY_COLUMNS), ("errors", ERROR_COLUMNS)):
-            csv_path = stack.enter_context(_atomic_path(out / f"{name}.csv"))
-            handle = stack.enter_context(open(csv_path, "w", encoding="utf-8", newline=""))
+            raw = stack.enter_context(folder.writing(f"{name}.csv"))
+            handle = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow([c for c, _ in columns])
             pq_writer = None
             if parquet:
-                pq_path = stack.enter_context(_atomic_path(out / f"{name}.parquet"))
-                pq_writer = stack.enter_context(_ParquetRows(pq_path, columns))
+                pq_writer = stack.enter_context(_ParquetRows(stack.enter_context(folder.writing(f"{name}.parquet")),
+                                                             columns))
             tables[name] = (writer, pq_writer, columns)
         for index in range(shards):
-            paths = shard_paths(out, index, config.report_format)
-            marker = json.loads(paths["done"].read_text(encoding="utf-8"))
+            names = shard_names(index, config.report_format)
+            marker = json.loads(folder.read_bytes(names["done"]).decode("utf-8"))
             totals.update(documents=marker["documents"], screened=marker["screened"], errors=marker["errors"])
             verdicts.update(marker["verdicts"])
             risks.update(marker["risk"])
@@ -789,7 +776,7 @@ def merge(out: Path, shards: int, config: ScreenConfig, *, elapsed: float = 0.0,
                 checkers.append(marker.get("checker"))
             for name in ("summary", "errors"):
                 writer, pq_writer, columns = tables[name]
-                with open(paths[name], encoding="utf-8") as rows:
+                with io.TextIOWrapper(folder.open(names[name]), encoding="utf-8") as rows:
                     for line in rows:
                         row = json.loads(line)
                         writer.writerow([_csv_cell(row[c], guard_cell) for c, _ in columns])
@@ -809,12 +796,11 @@ def merge(out: Path, shards: int, config: ScreenConfig, *, elapsed: float = 0.0,
                     "summary": ["summary.csv"] + (["summary.parquet"] if parquet else []),
                     "errors": ["errors.csv"] + (["errors.parquet"] if parquet else [])},
     }
-    run_file = out / "run.json"
-    run = json.loads(run_file.read_text(encoding="utf-8"))
+    run = json.loads(folder.read_bytes("run.json").decode("utf-8"))
     if run.get("checker") != summary["checker"]:  # the model as the workers resolved it
         run["checker"] = summary["checker"]
-        _atomic_write(run_file, (json.dumps(run, indent=2) + "\n").encode("utf-8"))
-    _atomic_write(out / "summary.json", (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+        folder.write_bytes("run.json", (json.dumps(run, indent=2) + "\n").encode("utf-8"))
+    folder.write_bytes("summary.json", (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
     return summary
 
 
@@ -825,15 +811,15 @@ def _csv_cell(value: Any, guard) -> Any:
 
 
 class _ParquetRows:
-    """Rows appended to a Parquet file in row groups of `PARQUET_ROW_GROUP`."""
+    """Rows appended to a Parquet file (an open binary file) in row groups of `PARQUET_ROW_GROUP`."""
 
-    def __init__(self, path: Path, columns) -> None:
-        self.path, self.columns, self.rows = path, columns, []
+    def __init__(self, handle, columns) -> None:
+        self.handle, self.columns, self.rows = handle, columns, []
         self.writer = None
 
     def __enter__(self):
         _, pq = require_pyarrow()
-        self.writer = pq.ParquetWriter(str(self.path), _arrow_schema(self.columns))
+        self.writer = pq.ParquetWriter(self.handle, _arrow_schema(self.columns))
         return self
 
     def add(self, row: dict[str, Any]) -> None:

@@ -5,25 +5,37 @@ The unit of work does not change. The driver (this process) enumerates the docum
 already have a `.done.json` marker. Each remaining shard becomes one Spark task that calls
 `runner.screen_shard` and `runner.write_shard` (through `runner._shard_task`, the local workers'
 function): the shard's outputs are renamed into place and its marker written last, by the
-executor, into the same folder. The driver then runs the same `runner.merge`. So the outputs are
-byte for byte those of the local engine, and a run can be interrupted and continued by either.
+executor, into the same folder (for a URI --out: sent back and written by the driver, below).
+The driver then runs the same `runner.merge`. So the outputs are byte for byte those of the local
+engine, and a run on local paths can be interrupted and continued by either.
 
 Spark runs shards, not documents: `SparkShards` sends them in jobs of `2 x defaultParallelism`
 shards (one partition, so one task, each) with at most two jobs in flight, so that the driver
 holds a bounded part of the corpus (table rows travel inside the shards) and no core waits for a
 job's last task. The checker is built once per Python worker process (`runner.load_checker` is an
 `lru_cache`, and Spark reuses its Python workers: `spark.python.worker.reuse`, on by default), i.e.
-once per executor core, as with `--workers`. Only each shard's marker comes back to the driver.
+once per executor core, as with `--workers`. Only each shard's marker comes back to the driver
+(with a URI --out, its files too).
 
 Where things must be:
-- `--out` is written by the executors and read by the driver: a folder that all of them see at
-  the same path (any path for `local[*]`; on a cluster a shared filesystem: NFS, Lustre, CephFS,
-  or object storage mounted with gcsfuse / mountpoint-s3 / blobfuse). `hdfs://`, `s3a://` and other
-  URIs are refused with a UsageError: the shard writes need an atomic rename and a marker written
-  last, which this module does with local file operations only.
-- Tables (.jsonl/.csv/.parquet) are read by the driver and their rows shipped inside the shards;
-  document files (.txt, .pdf, ...) are read by the executors, from the same path (a relative path
-  relative to the driver's working directory). URIs are refused for inputs too.
+- Local paths (the local engine's): `--out` is written by the executors and read by the driver,
+  so it must be a folder that all of them see at the same path (any path for `local[*]`; on a
+  cluster a shared filesystem: NFS, Lustre, CephFS, or object storage mounted with gcsfuse /
+  mountpoint-s3 / blobfuse). Tables (.jsonl/.csv/.parquet) are read by the driver and their
+  rows shipped inside the shards; document files (.txt, .pdf, ...) are read by the executors,
+  from the same path (a relative path relative to the driver's working directory).
+- Hadoop URIs (hdfs://, s3a://, file://, any scheme Spark's Hadoop has a filesystem for), for
+  inputs, --out or both: the driver does every access, through Hadoop's FileSystem API
+  (`unspin.batch.hadoop`), since a Python executor has no JVM to call. It lists folders and
+  streams tables as it does locally, reads each document file still to screen and ships its
+  bytes inside the shard (a job is also sent early once its shards carry `JOB_BYTES`, so the
+  driver holds at most about `JOBS_IN_FLIGHT + 1` such jobs), and for a URI --out the executors
+  send each shard's files and marker back, which the driver writes with the local engine's
+  protocol: every file to a temporary name and renamed, the marker last. So a rerun resumes and
+  the outputs are byte for byte the local engine's here too. The cost: all input and output
+  bytes pass through the driver. A scheme without a filesystem, a missing connector jar
+  (s3a:// needs hadoop-aws: `--conf spark.jars.packages=org.apache.hadoop:hadoop-aws:VERSION`)
+  or a missing path is one error line with a hint, before any work.
 - Executors need unspin (the same version) and its resources installed; the Python they run is
   `PYSPARK_PYTHON` (for `local[...]` masters this process's own interpreter, unless set).
 
@@ -33,6 +45,7 @@ pyspark and Java are imported and looked for only here, when a Spark run is aske
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -45,10 +58,11 @@ import tempfile
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from unspin.batch import runner
+from unspin.batch.hadoop import HadoopStorage
+from unspin.batch.storage import is_uri
 from unspin.errors import ExitCode, ResourceMissing, UnspinError, UsageError
 
 log = logging.getLogger(__name__)
@@ -58,7 +72,7 @@ INSTALL_SPARK = 'pip install "unspin[spark]"'
 INSTALL_JAVA = "apt-get install default-jre-headless"
 JOBS_IN_FLIGHT = 2
 SHARDS_PER_CORE = 2  # shards per Spark job, per core of the cluster (defaultParallelism)
-_URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+JOB_BYTES = 256 * 2**20  # a job is also sent once its shards carry this much text and document bytes
 # Spark's own INFO/WARN start-up chatter would bury our progress lines; errors still show.
 _QUIET_LOG4J2 = """\
 rootLogger.level = warn
@@ -134,20 +148,6 @@ def _under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def check_locations(config: runner.ScreenConfig, out: str | os.PathLike[str]) -> None:
-    """Refuse URIs (hdfs://, s3a://, file:// ...): inputs and --out are paths of a filesystem
-    that the driver and the executors share."""
-    hint = ("mount the storage at the same path on the driver and every executor (NFS, Lustre, gcsfuse, "
-            "mountpoint-s3 ...) and give that path")
-    for value in config.inputs:
-        if _URI_RE.match(value) and not os.path.exists(value):
-            raise UsageError(f"input {value!r} is a URI; the Spark engine reads local or shared-filesystem paths "
-                             "only (no hdfs://, s3a:// or file:// URIs yet)", hint)
-    if _URI_RE.match(os.fspath(out)):
-        raise UsageError(f"--out {os.fspath(out)!r} is a URI; the Spark engine writes to a local or "
-                         "shared-filesystem folder only (no hdfs://, s3a:// or file:// URIs yet)", hint)
-
-
 # -- the Spark context -------------------------------------------------------------------------
 
 class SparkSessionHolder:
@@ -172,6 +172,8 @@ class SparkSessionHolder:
 
         if SparkContext._active_spark_context is not None:  # a notebook's, or spark-submit's
             log.info("using the running SparkContext (master %s)", SparkContext._active_spark_context.master)
+            if self.conf:
+                log.warning("Spark settings not applied, a SparkContext was already running: %s", ", ".join(self.conf))
             return SparkContext._active_spark_context
         master = self.master or (None if _under_spark_submit() else DEFAULT_MASTER)
         settings = {"spark.app.name": "unspin screen", "spark.ui.showConsoleProgress": "false",
@@ -219,16 +221,17 @@ class SparkSessionHolder:
 
 # -- what an executor runs ---------------------------------------------------------------------
 
-def _executor_task(shard: runner.Shard, *, config: runner.ScreenConfig, out: str, run_id: str, cwd: str
+def _executor_task(shard: runner.Shard, *, config: runner.ScreenConfig, out: str | None, run_id: str, cwd: str
                    ) -> dict[str, Any]:
     """One shard on an executor's Python worker: screened and written by the local workers' own
-    function (so the same outputs, atomically, marker last). Misplaced folders come back as
-    errors rather than as a shard of unreadable documents."""
+    function (so the same outputs, atomically, marker last); with `out` None (a URI, which an
+    executor cannot write) screened and sent back, files and marker, for the driver to write.
+    Misplaced folders come back as errors rather than as a shard of unreadable documents."""
     host = socket.gethostname()
-    if not os.path.isfile(os.path.join(out, "run.json")):
+    if out is not None and not os.path.isfile(os.path.join(out, "run.json")):
         return _fatal(UsageError(f"the output folder {out} is not visible on executor {host}",
                                  "--out must be a folder that the driver and every executor see at the same path"))
-    files = [d for d in shard.documents if d.text is None and d.error is None]
+    files = [d for d in shard.documents if d.text is None and d.error is None and d.data is None]
     previous = os.getcwd()
     try:  # relative paths (documents, lists, a model folder) are the driver's, as for local workers
         os.chdir(cwd)
@@ -242,10 +245,20 @@ def _executor_task(shard: runner.Shard, *, config: runner.ScreenConfig, out: str
                 return _fatal(UsageError(f"executor {host} cannot see the folder of {doc.source}",
                                          "document files are read by the executors: put them on a filesystem every "
                                          "executor sees, at the same path"))
+        if out is None:
+            return _send_back(shard, config, run_id)
         return runner._shard_task(shard, config, out, run_id)
     finally:
         with contextlib.suppress(OSError):
             os.chdir(previous)  # the Python worker is reused by later tasks, maybe not ours
+
+
+def _send_back(shard: runner.Shard, config: runner.ScreenConfig, run_id: str) -> dict[str, Any]:
+    try:
+        files, marker = runner.shard_outputs(runner.screen_shard(shard, config), config, run_id)
+    except UnspinError as err:
+        return _fatal(err)
+    return {"files": files, "marker": marker}
 
 
 def _fatal(err: UnspinError) -> dict[str, Any]:
@@ -259,13 +272,15 @@ class SparkShards:
     each, at most `JOBS_IN_FLIGHT` jobs at once, from driver threads (Spark schedules concurrent
     jobs FIFO, so a job's last tasks overlap the next job's first)."""
 
-    def __init__(self, config: runner.ScreenConfig, out: Path, run_id: str, on_done, *,
-                 session: SparkSessionHolder) -> None:
+    def __init__(self, config: runner.ScreenConfig, out, run_id: str, on_done, *,
+                 session: SparkSessionHolder, storage: HadoopStorage | None = None) -> None:
         self.config, self.out, self.run_id, self.on_done, self.session = config, out, run_id, on_done, session
-        self.task = functools.partial(_executor_task, config=config, out=str(Path(out).absolute()), run_id=run_id,
-                                      cwd=os.getcwd())
+        self.storage = storage or HadoopStorage(session.get)
+        local_out = None if out.remote else str(out.path.absolute())  # None: the driver writes
+        self.task = functools.partial(_executor_task, config=config, out=local_out, run_id=run_id, cwd=os.getcwd())
         self.group = f"unspin-screen-{run_id}-{os.getpid()}-{id(self):x}"
         self.batch: list[runner.Shard] = []
+        self.batch_bytes = 0
         self.jobs: deque[Future] = deque()
         self.threads = ThreadPoolExecutor(max_workers=JOBS_IN_FLIGHT, thread_name_prefix="unspin-spark")
         self.wave = 0
@@ -273,14 +288,29 @@ class SparkShards:
     def submit(self, shard: runner.Shard) -> None:
         if not self.wave:
             self.wave = SHARDS_PER_CORE * max(1, self.session.get().defaultParallelism)
+        shard = self._ship(shard)
         self.batch.append(shard)
-        if len(self.batch) >= self.wave:
+        self.batch_bytes += sum(len(d.data or b"") + len(d.text or "") for d in shard.documents)
+        if len(self.batch) >= self.wave or self.batch_bytes >= JOB_BYTES:
             self._launch()
+
+    def _ship(self, shard: runner.Shard) -> runner.Shard:
+        """The shard with the bytes of its document files at URIs, read here: a Python executor
+        cannot open a URI. Read only for shards still to do, a job at a time; files over the
+        extractor's own limit are not shipped (it would refuse them)."""
+        from unspin.documents import MAX_BYTES
+
+        documents = list(shard.documents)
+        for i, doc in enumerate(documents):
+            if doc.text is None and doc.error is None and doc.data is None and is_uri(doc.source):
+                data, error = self.storage.read_document(doc.source, MAX_BYTES)
+                documents[i] = dataclasses.replace(doc, data=data, error=error)
+        return runner.Shard(shard.index, tuple(documents))
 
     def _launch(self) -> None:
         while len(self.jobs) >= JOBS_IN_FLIGHT:
             self._collect(self.jobs.popleft())
-        shards, self.batch = self.batch, []
+        shards, self.batch, self.batch_bytes = self.batch, [], 0
         self.jobs.append(self.threads.submit(self._run, shards))
 
     def _run(self, shards: list[runner.Shard]) -> list[dict[str, Any]]:
@@ -299,12 +329,16 @@ class SparkShards:
                               "the finished shards are kept: run the same command again to continue; "
                               "the executors' logs have the details") from None
         for result in results:
-            marker = runner._unwrap(result)
-            done = runner.shard_paths(self.out, marker["shard"], self.config.report_format)["done"]
-            if not done.is_file():
-                raise UsageError(f"an executor wrote shard {marker['shard']}, but {done} is not there on the driver",
+            result = runner._unwrap(result)
+            if self.out.remote:  # sent back: written here, files first, the marker last
+                self.on_done(runner.store_shard(self.out, result["files"], result["marker"]))
+                continue
+            done = runner.marker_name(result["shard"])
+            if self.out.size(done) is None:
+                raise UsageError(f"an executor wrote shard {result['shard']}, but {self.out.describe(done)} is not "
+                                 "there on the driver",
                                  "--out must be a folder that the driver and every executor see at the same path")
-            self.on_done(marker)
+            self.on_done(result)
 
     def finish(self) -> None:
         if self.batch:
@@ -348,10 +382,10 @@ def screen_spark(config: runner.ScreenConfig, out: str | os.PathLike[str], *, ma
     `master`: a Spark master URL (default `local[*]`, or spark-submit's when run under it);
     `spark`: an existing SparkSession or SparkContext to use instead of starting one; `conf`:
     extra Spark settings for a context started here. Raises `ResourceMissing` without pyspark or
-    Java, `UsageError` for URIs and for a folder that holds another run (unless `restart`).
+    Java, `UsageError` for a folder that holds another run (unless `restart`) and for a URI
+    whose scheme Spark's Hadoop has no filesystem for (`ResourceMissing` where its jar is missing).
     """
     config.validate()
-    check_locations(config, out)
     pyspark = require_pyspark()
     if spark is None and not _under_spark_submit():
         from pyspark import SparkContext
@@ -359,9 +393,10 @@ def screen_spark(config: runner.ScreenConfig, out: str | os.PathLike[str], *, ma
         if SparkContext._active_spark_context is None:
             find_java(java_needed(pyspark.__version__))
     session = SparkSessionHolder(master, spark, conf)
+    storage = HadoopStorage(session.get)  # the JVM starts at the first URI, else at the first shard
     try:
-        return runner.screen(config, out, restart=restart, progress=progress,
-                             executor=functools.partial(SparkShards, session=session))
+        return runner.screen(config, out, restart=restart, progress=progress, storage=storage,
+                             executor=functools.partial(SparkShards, session=session, storage=storage))
     finally:
         session.close()
 

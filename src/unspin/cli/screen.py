@@ -24,8 +24,10 @@ def add_parser(sub, engine_options) -> argparse.ArgumentParser:
     p = sub.add_parser("screen", help="screen folders and tables of documents; resumable, on every core",
                        description=DESCRIPTION)
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="a folder (its .txt/.md files and tables, recursively), a text file, or a .jsonl/.csv/.parquet table")
-    p.add_argument("--out", required=True, metavar="DIR", help="the run's folder (created; reused to resume)")
+                   help="a folder (its documents and tables, recursively), a document, or a .jsonl/.csv/.parquet "
+                        "table; with --engine spark also a Hadoop URI (hdfs://, s3a://, file://)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="the run's folder (created; reused to resume); with --engine spark also a Hadoop URI")
     p.add_argument("--text-column", default="text", metavar="NAME", help="tables: the column holding the text (default: text)")
     p.add_argument("--id-column", default=None, metavar="NAME",
                    help='tables: the column holding the id (default: "id" where present, else FILE:LINE)')
@@ -35,6 +37,9 @@ def add_parser(sub, engine_options) -> argparse.ArgumentParser:
                         "(pip install 'unspin[spark]', Java 17+)")
     p.add_argument("--master", default=None, metavar="URL",
                    help="--engine spark: the master (default local[*]; spark://HOST:7077, yarn, k8s://...)")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="--engine spark: a Spark setting for the context started here (repeatable), e.g. "
+                        "spark.jars.packages=org.apache.hadoop:hadoop-aws:VERSION for s3a:// URIs")
     p.add_argument("--against", default=None, metavar="CORPUS",
                    help="add each flagged document's likeliest source from CORPUS (a folder, a JSONL or an "
                         "`unspin match` index; indexed once) to the summary table")
@@ -69,8 +74,11 @@ def run_screen(args, stdin, stdout, stderr) -> int:
         raise UsageError(f"--workers must be at least 1, not {args.workers}")
     if args.engine == "spark" and args.workers is not None:
         raise UsageError("--workers is for --engine local", "Spark uses the cores of its master: --master local[N]")
-    if args.engine != "spark" and args.master is not None:
-        raise UsageError("--master is for --engine spark")
+    if args.engine != "spark" and (args.master is not None or args.conf):
+        raise UsageError(f"{'--master' if args.master is not None else '--conf'} is for --engine spark")
+    if any("=" not in item or not item.partition("=")[0] for item in args.conf):
+        raise UsageError("--conf takes KEY=VALUE", "e.g. --conf spark.executor.memory=4g")
+    conf = dict(item.partition("=")[::2] for item in args.conf)
     if args.against is not None:  # the index is built (or found) once, before any worker starts
         from unspin.cli.match import open_index
 
@@ -81,7 +89,8 @@ def run_screen(args, stdin, stdout, stderr) -> int:
         if args.engine == "spark":
             from unspin.batch.spark import screen_spark
 
-            summary = screen_spark(config, args.out, master=args.master, restart=args.restart, progress=progress)
+            summary = screen_spark(config, args.out, master=args.master, restart=args.restart, progress=progress,
+                                   conf=conf)
         else:
             summary = screen(config, args.out, workers=args.workers, restart=args.restart, progress=progress)
     except KeyboardInterrupt:

@@ -4,8 +4,9 @@
         [--alternatives 6] [--dtypes float32,bfloat16] [--no-cold] [--text FILE]
 
 Prints: load time cold (GGUF dequantised into a fresh, temporary cache) and warm (from that
-cache, in a new scorer), word_logprobs over every word of the text, score_alternatives for
-`--queries` queries x `--alternatives` alternatives, per dtype, how far bf16 scores are from fp32
+cache, in a new scorer), word_logprobs over every word of the text, score_alternatives (48-token
+left context) and score_in_context (up to 640 tokens) for `--queries` queries x `--alternatives`
+alternatives, per dtype, how far bf16 scores are from fp32
 (and whether the best alternative is the same), and the process's peak RSS. The text is only
 for timing: by default the GPL-3 text Debian ships, else any licence text found in
 site-packages. Query positions and alternatives are drawn from the text with a fixed seed, so
@@ -89,10 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         scorer.score_alternatives(text, queries[:4])  # warm up kernels
         t_words, _ = best_of(args.repeats, lambda s=scorer: s.word_logprobs(text, spans))
         t_alts, scores = best_of(args.repeats, lambda s=scorer: s.score_alternatives(text, queries))
+        t_ctx, _ = best_of(args.repeats, lambda s=scorer: s.score_in_context(text, queries))
         results[dtype] = scores
         print(f"{scorer.name}: word_logprobs {t_words:.2f} s ({len(words) / t_words:.0f} words/s); "
               f"score_alternatives {t_alts:.2f} s ({len(queries) / t_alts:.1f} queries/s, "
-              f"{len(queries) * args.alternatives / t_alts:.0f} alternatives/s)")
+              f"{len(queries) * args.alternatives / t_alts:.0f} alternatives/s); "
+              f"score_in_context (whole text before each query, what the engine uses) {t_ctx:.2f} s "
+              f"({len(queries) / t_ctx:.1f} queries/s, {t_alts / t_ctx:.2f}x score_alternatives)")
     if "float32" in results and "bfloat16" in results:
         a, b = results["float32"], results["bfloat16"]
         diffs = [abs(x - y) for qa, qb in zip(a, b) for x, y in zip(qa, qb)]

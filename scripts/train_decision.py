@@ -13,6 +13,7 @@ this provenance; it holds only weights, no text.
 from __future__ import annotations
 
 import argparse
+import re
 import json
 import math
 import random
@@ -28,29 +29,50 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from unspin.detect.decide import DecisionModel, LogisticModel, TreeEnsemble, decision_file, load_decision
-from unspin.detect.engine import GATE_PROBABILITY, Engine
-from unspin.evaluate.corpora import passages
+from unspin.detect.engine import GATE_PROBABILITY, NEURAL_ALTERNATIVES, Engine, add_neural_site_features
+from unspin.evaluate.corpora import Document, passages
 from unspin.evaluate.simulate import spin
 from unspin.lexicon import load_thesaurus
 from unspin.resources import atomic_write_bytes, atomic_write_text, cache_dir
 from unspin.text.tokenize import tokenize
 
 RATES = (0.0, 0.05, 0.15, 0.3)  # clean passages included: the decision must learn what clean looks like
+SENTENCE_RATES = (0.0, 0.1, 0.15)  # single sentences: mostly none or one swap
+SENTENCE_RE = re.compile(r"[A-Z][^.!?]*[.!?](?=\s|$)")
 CORPORA = ("brown", "nlp-corpus")
-FEATURES_VERSION = 3  # bump when the engine computes features differently: cached features are then stale
+FEATURES_VERSION = 4  # bump when the engine computes features differently: cached features are then stale
 FAST_FEATURES = (
     "gain", "gain_pos", "log_degree", "zipf_observed", "zipf_best", "zipf_gain", "thesauri", "idiom",
     "words", "pair", "candidate_words", "sentence_start", "capitalised", "observed_oov",
     "window_rate", "doc_rate", "gain_x_rate", "observed_lp", "context_pmi", "right_fit", "lm_gain",
     "runner_up_gap", "candidates",
 )
-FULL_FEATURES = FAST_FEATURES + ("neural_gain", "neural_gain_pos", "neural_x_rate", "neural_agrees")
+FULL_FEATURES = FAST_FEATURES + ("neural_gain", "neural_gain_pos", "neural_x_rate", "neural_agrees", "neural_lp",
+                                 "neural_margin", "neural_window", "neural_doc")
 DOC_FEATURES = ("density", "doc_rate")
+# Full mode collects neural features for more sites and candidates than the engine verifies (a
+# lower gate, more alternatives), then `restrict` cuts them to the engine's settings: one slow
+# collection serves any gate >= COLLECT_GATE and any number of alternatives <= COLLECT_ALTERNATIVES.
+COLLECT_GATE = 0.12
+COLLECT_ALTERNATIVES = 5
 DATA_DIR = Path(__file__).resolve().parents[1] / "src" / "unspin" / "data"
 
 
 def sample_passages(split: str, limit: int, seed: int) -> list:
     pool = [p for corpus in CORPORA for p in passages(corpus, split)]
+    random.Random(seed).shuffle(pool)
+    return pool[:limit]
+
+
+def sample_sentences(split: str, limit: int, seed: int) -> list:
+    """Single sentences (8 to 40 words) of the split: short texts, where a swap has no swapped
+    neighbours, as in a title or one sentence of a paper, and the rates look different."""
+    pool = []
+    for corpus in CORPORA:
+        for passage in passages(corpus, split):
+            for k, sentence in enumerate(SENTENCE_RE.findall(passage.text)):
+                if 8 <= len(sentence.split()) <= 40:
+                    pool.append(Document(f"{passage.id}/s{k}", sentence.strip(), passage.source))
     random.Random(seed).shuffle(pool)
     return pool[:limit]
 
@@ -74,21 +96,21 @@ def label(site, tokens, edits) -> int | None:
     return None
 
 
-def collect(engine: Engine, docs: list, seed: int, mode: str):
+def collect(engine: Engine, docs: list, seed: int, mode: str, rates: tuple[float, ...] = RATES):
     """Per site: features and label; per document: the sites, its words and whether it was spun."""
     mythes = load_thesaurus(("mythes",))
     rows, labels, documents = [], [], []
     started = time.time()
     for n, doc in enumerate(docs):
-        rate = RATES[n % len(RATES)]
+        rate = rates[n % len(rates)]
         spun = spin(doc.text, rate=rate, seed=seed + n, thesaurus=mythes) if rate else None
         text, edits = (spun.text, spun.edits) if spun else (doc.text, ())
         tokens = tokenize(text)
         sites = engine.candidate_sites(text, tokens)
         if mode == "full":
             for site in sites:
-                site.probability = engine.gate.site.probability(site.features)
-            engine.add_neural_features(text, tokens, sites, GATE_PROBABILITY)
+                site.probability = site.screening = engine.gate.site.probability(site.features)
+            engine.add_neural_features(text, tokens, sites, COLLECT_GATE, COLLECT_ALTERNATIVES)
         keep = []
         for site in sites:
             y = label(site, tokens, edits)
@@ -104,14 +126,43 @@ def collect(engine: Engine, docs: list, seed: int, mode: str):
     return rows, labels, documents
 
 
-def cached_collect(engine: Engine, split: str, limit: int, seed: int, mode: str):
+def restrict(documents, gate: float, alternatives: int):
+    """Full-mode training data as the engine would have computed it with this gate and number of
+    alternatives: sites below the gate unverified, candidates cut to the trigram's best, and the
+    neural features (the neighbourhood rates included) computed again."""
+    rows, labels = [], []
+    for doc in documents:
+        sites = [site for site, _ in doc["sites"]]
+        for site in sites:
+            if site.neural is None:
+                continue
+            # Caches from before `screening` was recorded kept the gate's probability in `probability`.
+            if (site.screening or site.probability) < gate:
+                site.neural = None
+            elif len(site.neural) > alternatives:  # the candidates are in the trigram's order
+                site.neural, site.candidates, site.scores = (site.neural[:alternatives], site.candidates[:alternatives],
+                                                             site.scores[:alternatives])
+        add_neural_site_features(sites, len(doc["tokens"]))
+        doc["sites"] = [(site, y) for site, y in doc["sites"] if site.neural is not None]
+        for site, y in doc["sites"]:
+            if y is not None:
+                rows.append(site.features)
+                labels.append(y)
+    return rows, labels, documents
+
+
+def cached_collect(engine: Engine, split: str, limit: int, seed: int, mode: str, kind: str = "passages"):
     """`collect`, remembered on disk: the features take minutes, the fits seconds."""
-    key = hashlib.sha256(f"{FEATURES_VERSION}{split}{limit}{seed}{mode}".encode()).hexdigest()[:16]
-    path = cache_dir("training") / f"{mode}-{split}-{key}.pkl"
+    suffix = "" if kind == "passages" else kind
+    key = hashlib.sha256(f"{FEATURES_VERSION}{split}{limit}{seed}{mode}{suffix}".encode()).hexdigest()[:16]
+    path = cache_dir("training") / f"{mode}-{split}-{suffix or ''}{key}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     offset = 0 if split == "train" else 10**6
-    result = collect(engine, sample_passages(split, limit, seed), seed + offset, mode)
+    if kind == "sentences":
+        result = collect(engine, sample_sentences(split, limit, seed), seed + offset, mode, SENTENCE_RATES)
+    else:
+        result = collect(engine, sample_passages(split, limit, seed), seed + offset, mode)
     atomic_write_bytes(path, pickle.dumps(result))
     return result
 
@@ -209,6 +260,8 @@ def main() -> int:
     parser.add_argument("--mode", choices=("fast", "full"), required=True)
     parser.add_argument("--train", type=int, default=800, help="train passages")
     parser.add_argument("--dev", type=int, default=300, help="dev passages")
+    parser.add_argument("--sentences", type=int, default=0,
+                        help="also this many single train sentences (and half as many dev ones)")
     parser.add_argument("--target-precision", type=float, default=0.92)
     parser.add_argument("--max-false-flags", type=float, default=0.8, help="per 1,000 clean words, on dev")
     parser.add_argument("--seed", type=int, default=20261125)
@@ -218,9 +271,19 @@ def main() -> int:
     engine = Engine(mode=args.mode, decision=placeholder(features))
     print(f"collecting train sites ({args.train} passages)", file=sys.stderr)
     rows, labels, train_docs = cached_collect(engine, "train", args.train, args.seed, args.mode)
-    site_model = fit_trees(rows, labels, features, args.seed)
     print(f"collecting dev sites ({args.dev} passages)", file=sys.stderr)
     _, _, dev_docs = cached_collect(engine, "dev", args.dev, args.seed + 1, args.mode)
+    if args.sentences:
+        print(f"collecting sentence sites ({args.sentences} train, {args.sentences // 2} dev)", file=sys.stderr)
+        more_rows, more_labels, more_train = cached_collect(engine, "train", args.sentences, args.seed + 2, args.mode,
+                                                            "sentences")
+        _, _, more_dev = cached_collect(engine, "dev", args.sentences // 2, args.seed + 3, args.mode, "sentences")
+        rows, labels = rows + more_rows, labels + more_labels
+        train_docs, dev_docs = train_docs + more_train, dev_docs + more_dev
+    if args.mode == "full":
+        rows, labels, train_docs = restrict(train_docs, GATE_PROBABILITY, NEURAL_ALTERNATIVES)
+        _, _, dev_docs = restrict(dev_docs, GATE_PROBABILITY, NEURAL_ALTERNATIVES)
+    site_model = fit_trees(rows, labels, features, args.seed)
     dev = choose_threshold(engine, dev_docs, site_model, args.target_precision, args.max_false_flags)
     site_model = TreeEnsemble(site_model.version, site_model.features, site_model.trees, site_model.baseline,
                               round(dev["threshold"], 4))
@@ -235,9 +298,12 @@ def main() -> int:
         "provenance": {
             "generated_by": "scripts/train_decision.py",
             "train": f"{args.train} passages of the train split of {', '.join(CORPORA)}",
+            "sentences": f"{args.sentences} train / {args.sentences // 2} dev single sentences (rates "
+                         f"{list(SENTENCE_RATES)})",
             "dev": f"{args.dev} passages of the dev split; threshold for precision >= {args.target_precision} "
                    f"and <= {args.max_false_flags} false flags / 1k clean words",
             "simulator": "unspin.evaluate.simulate with the MyThes thesaurus (held out of the restorer)",
+            **({"gate": GATE_PROBABILITY, "alternatives": NEURAL_ALTERNATIVES} if args.mode == "full" else {}),
             "rates": list(RATES),
             "train_sites": len(rows),
             "positive_sites": int(sum(labels)),

@@ -133,3 +133,49 @@ def test_propose_returns_plausible_words(fast_scorer) -> None:
     start, end = span(VISION, "vision")
     assert {"vision", "graphics", "science"} & set(fast_scorer.propose(VISION, start, end, k=10))
     assert fast_scorer.propose(VISION, 0, 6, k=5)  # a span at the very start
+
+
+LONG = " ".join([
+    "The committee met on Tuesday to discuss the new budget for the regional hospital.",
+    "Several members argued that the funds should go to nursing staff rather than equipment.",
+    "After a long debate, the chair proposed a compromise that split the money between both.",
+    "Local newspapers reported the decision the following morning with some surprise.",
+] * 12)
+
+
+def _context_queries(text: str) -> list[Query]:
+    queries = []
+    for word, alternatives in (("committee", ("board", "panel")), ("budget", ("plan", "")),
+                               ("compromise", ("middle ground",)), ("surprise", ("astonishment",))):
+        for occurrence in range(0, 12, 5):
+            start = -1
+            for _ in range(occurrence + 1):
+                start = text.index(word, start + 1)
+            queries.append(Query(start, start + len(word), (word, *alternatives)))
+    queries.append(Query(0, 3, ("The", "A")))  # the first word: BOS is its only context
+    return queries
+
+
+def test_in_context_scores_equal_a_naive_pass_over_the_same_prefix(scorer) -> None:
+    """score_in_context reads the text in cached windows; each query must score exactly as a
+    plain forward pass over BOS + the window's tokens before it + the alternative + right window."""
+    queries = _context_queries(LONG)
+    fast = scorer.score_in_context(LONG, queries)
+    for query, scores in zip(queries, fast):
+        region = scorer._read_region(LONG, query.start, query.end)
+        cut = query.start - 1 if query.start > 0 else 0
+        t = region.token_starting_at(cut)
+        prefix = t - region.window_for(t)
+        [slow] = scorer.score_alternatives_naive(LONG, [query], left_tokens=prefix)
+        assert scores.alternatives == pytest.approx(slow, abs=3e-4), query
+        assert scores.observed_span is not None and scores.observed_span <= 0.0
+    assert len({round(s.alternatives[0], 3) for s in fast}) > 5  # different contexts, different scores
+
+
+def test_in_context_sees_more_than_the_short_prefix(scorer) -> None:
+    """Far-back context reaches the score (the old prefix stopped at 48 tokens)."""
+    [query] = [q for q in _context_queries(LONG) if LONG[q.start:q.end] == "surprise"][-1:]
+    wide = scorer.score_in_context(LONG, [query])[0].alternatives
+    short = scorer.score_alternatives(LONG, [query])[0]
+    assert wide != pytest.approx(short, abs=1e-3)
+    assert scorer.score_in_context(LONG, []) == []

@@ -85,3 +85,34 @@ def test_shipped_decision_model_is_complete():
     assert 0 < decision.site.threshold < 1
     assert decision.suspect_score < decision.spun_score
     assert decision.provenance["generated_by"] == "scripts/train_decision.py"
+
+
+def test_neural_rate_counts_neighbours_that_read_better_swapped_not_the_site_itself():
+    from unspin.detect.engine import NEURAL_DOC_MIN_WORDS, NEURAL_WINDOW, Site, _add_neural_rate_features
+
+    def verified(i: int, gain: float) -> Site:
+        site = Site(i, i + 1, [Candidate("x", 1, 2, 4.0)])
+        site.neural, site.neural_observed = [gain], 0.0
+        return site
+
+    near = [verified(10, 5.0), verified(12, 4.0), verified(14, 0.2)]  # two hits, one miss
+    far = verified(10 + 3 * NEURAL_WINDOW, 6.0)  # out of everyone's window
+    unverified = Site(11, 12, [Candidate("y", 1, 2, 4.0)])
+    sites = near + [far, unverified]
+    _add_neural_rate_features(sites, words=400)
+    # hits / the window's 81 words (edges count as clean): site 10 sees site 12's hit, not its own
+    window = 2 * NEURAL_WINDOW + 1
+    assert near[0].features["neural_window"] == pytest.approx(1 / window)
+    assert near[1].features["neural_window"] == pytest.approx(1 / window)
+    assert near[2].features["neural_window"] == pytest.approx(2 / window)  # both hits, its own miss
+    assert far.features["neural_window"] == 0.0
+    assert far.features["neural_doc"] == pytest.approx(2 / NEURAL_DOC_MIN_WORDS)  # the others' hits, short block
+    assert unverified.features["neural_window"] == pytest.approx(2 / window)
+
+
+def test_packs_keep_groups_within_the_token_limit():
+    from unspin.detect.lm import _packs
+
+    assert _packs([3, 3, 3, 3], 6) == [(0, 2), (2, 4)]
+    assert _packs([10, 1, 1], 4) == [(0, 1), (1, 3)]  # a lone larger row still gets a pack
+    assert _packs([], 4) == []

@@ -13,6 +13,7 @@ Pipeline per document:  tokens -> sites (spans with candidates) -> trigram score
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Iterable, Iterator
@@ -32,12 +33,18 @@ BLOCK_WORDS = 2000  # documents are processed in blocks of about this many words
 RATE_WINDOW = 60  # words each side over which the local substitution rate is estimated
 SITE_CANDIDATES = 24  # candidates a site keeps after scoring them in context
 PAIR_BEAM = 4  # candidates per word combined when restoring two neighbouring words jointly
-NEURAL_ALTERNATIVES = 5  # candidates per site the neural model re-ranks
-# The neural model verifies the sites whose fast-mode probability reaches this. Measured on 40 dev
-# passages spun at 15 %: 0.1 keeps 74 % of the swaps within reach at 177 sites per 1,000 words,
-# 0.2 keeps 51 % at 72; clean text has 20 and 6. Each site costs about 0.15 s on 2 cores.
-GATE_PROBABILITY = 0.12
+# The neural model verifies the sites whose fast-mode probability reaches GATE_PROBABILITY, and
+# re-ranks their NEURAL_ALTERNATIVES best candidates. Chosen on the dev split (80 passages at 0, 5,
+# 15 and 30 %; decision retrained per setting, recall at precision >= 0.9): gate 0.12 / 5
+# candidates: recall 0.37 with 107 verified sites per 1,000 clean words (213 spun); 0.15 / 3:
+# 0.40 with 74 (167); 0.2 / 3: 0.35 with 42 (115); 0.3 / 3: 0.33 with 18 (62). Three candidates
+# restore as many swaps as five (200 vs 198 of ~450 detected) at 60 % of the cost per site.
+NEURAL_ALTERNATIVES = 3
+GATE_PROBABILITY = 0.15
 ALTERNATIVES_SHOWN = 3
+NEURAL_WINDOW = 40  # words each side over which the neural substitution rate is counted
+NEURAL_DOC_MIN_WORDS = 200  # the block rate of a shorter text is counted over this many words
+NEURAL_HIT_GAIN = 1.0  # nats: a verified word whose best reading beats it by this much counts as a swap
 # A stock spinner idiom whose original reads better in context. The simulator cannot measure this
 # rule (its dictionary must stay held out of the restorer), so its confidence is a stated prior,
 # not a fitted one; the table is kept to phrases that are rare in plain writing.
@@ -61,6 +68,7 @@ class Site:
     idiom: bool = False  # decided by the idiom table (with the language model's agreement)
     observed_span: float = 0.0  # trigram ln P of the written span given its left context
     context_pmi: float = 0.0  # ... minus its ln P without context
+    neural_span: float | None = None  # neural ln P of the written span given all the text before it
 
     @property
     def gain(self) -> float:
@@ -295,31 +303,28 @@ class Engine:
 
     # -- neural verification ----------------------------------------------------------------
 
-    def add_neural_features(self, text: str, tokens: list[Token], sites: list[Site], gate: float) -> None:
-        """Re-rank, with the neural model, the sites whose cheap probability reaches `gate`."""
+    def add_neural_features(self, text: str, tokens: list[Token], sites: list[Site], gate: float,
+                            candidates: int = NEURAL_ALTERNATIVES) -> None:
+        """Re-rank, with the neural model, the `candidates` best candidates (by the trigram) of
+        the sites whose cheap probability reaches `gate`."""
         from unspin.detect.lm import Query
 
         gated = [s for s in sites if s.probability >= gate]
         queries = []
         for site in gated:
-            keep = site.ranking()[:NEURAL_ALTERNATIVES]
+            keep = site.ranking()[:candidates]
             site.candidates = [site.candidates[k] for k in keep]
             site.scores = [site.scores[k] for k in keep]
             start, end = tokens[site.i].start, tokens[site.j - 1].end
             observed = text[start:end]
             alternatives = (observed,) + tuple(_cased(observed, c.original, tokens[site.i]) for c in site.candidates)
             queries.append(Query(start, end, alternatives))
-        results = self.neural.score_alternatives(text, queries) if queries else []
+        results = self.neural.score_in_context(text, queries) if queries else []
         for site, scores in zip(gated, results):
-            site.neural_observed = scores[0]
-            site.neural = [score + c.channel for score, c in zip(scores[1:], site.candidates)]
-        for site in sites:
-            neural_gain = max(site.neural) - site.neural_observed if site.neural is not None else -10.0
-            site.features["neural_gain"] = _clip(neural_gain)
-            site.features["neural_gain_pos"] = _clip(max(neural_gain, 0.0))
-            site.features["neural_x_rate"] = site.features["neural_gain_pos"] * site.features["window_rate"]
-            best = site.ranking()[0]
-            site.features["neural_agrees"] = float(site.neural is not None and best == _argmax(site.scores))
+            site.neural_observed = scores.alternatives[0]
+            site.neural = [score + c.channel for score, c in zip(scores.alternatives[1:], site.candidates)]
+            site.neural_span = scores.observed_span
+        add_neural_site_features(sites, len(tokens))
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -380,6 +385,46 @@ def _chosen(sites: list[Site], threshold: float, key) -> list[Site]:
         taken |= span
         chosen.append(site)
     return sorted(chosen, key=lambda s: s.i)
+
+
+def add_neural_site_features(sites: list[Site], words: int) -> None:
+    """The decision's neural features, from each site's neural scores (-10 gain where unverified)."""
+    for site in sites:
+        neural_gain = max(site.neural) - site.neural_observed if site.neural is not None else -10.0
+        site.features["neural_gain"] = _clip(neural_gain)
+        site.features["neural_gain_pos"] = _clip(max(neural_gain, 0.0))
+        site.features["neural_x_rate"] = site.features["neural_gain_pos"] * site.features["window_rate"]
+        best = site.ranking()[0]
+        site.features["neural_agrees"] = float(site.neural is not None and best == _argmax(site.scores))
+        # How expected the written words are after everything before them, per word; the
+        # trees read it beside their frequency (a rare word is unexpected anywhere).
+        span = site.neural_span if site.neural_span is not None else site.observed_span
+        site.features["neural_lp"] = _clip(span / (site.j - site.i))
+        ranked = sorted(site.neural, reverse=True) if site.neural is not None else []
+        site.features["neural_margin"] = _clip(ranked[0] - ranked[1]) if len(ranked) > 1 else 10.0
+    _add_neural_rate_features(sites, words)
+
+
+def _add_neural_rate_features(sites: list[Site], words: int) -> None:
+    """The channel's prior, measured by the neural model: how many other words nearby (and in
+    the block) it would rather read otherwise. Swaps come in clusters at the spinner's rate;
+    a rare-but-right word in clean text has few such neighbours."""
+    verified = sorted((s.i, max(s.neural) - s.neural_observed) for s in sites
+                      if s.neural is not None and s.j - s.i == 1)
+    positions = [i for i, _ in verified]
+    hits = [0]  # prefix sums of verified single words the model prefers swapped (gain > 1 nat)
+    for _, gain in verified:
+        hits.append(hits[-1] + (gain > NEURAL_HIT_GAIN))
+    lo_word = min((s.i for s in sites), default=0)
+    span = max(1, min(words, max((s.j for s in sites), default=0)) - lo_word)  # the block's words
+    for site in sites:
+        a = bisect.bisect_left(positions, site.i - NEURAL_WINDOW)
+        b = bisect.bisect_right(positions, site.j - 1 + NEURAL_WINDOW)
+        own = sum(1 for i, gain in verified[a:b] if site.i <= i < site.j and gain > NEURAL_HIT_GAIN)
+        # Fixed denominators: beyond the text's edges counts as clean, so that one swap in a short
+        # text (a title, one sentence) does not look like a densely spun neighbourhood.
+        site.features["neural_window"] = (hits[b] - hits[a] - own) / (2 * NEURAL_WINDOW + site.j - site.i)
+        site.features["neural_doc"] = (hits[-1] - own) / max(span, NEURAL_DOC_MIN_WORDS)
 
 
 def _sentence_ids(tokens: list[Token]) -> list[int]:

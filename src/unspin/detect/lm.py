@@ -7,6 +7,9 @@ here? Three questions are answered, all deterministic (eval mode, no sampling, n
 - `score_alternatives`: the total log-probability of each candidate wording followed by a fixed
   right-context window, given the left context. Alternatives of different token counts are
   scored on the same right window, so their totals compare fairly.
+- `score_in_context`: the same totals with the whole text before each span as context (up to a
+  window of CONTEXT_WINDOW tokens), reading the text once and scoring only the alternatives'
+  own tokens: what the engine uses (the longer context is most of full mode's recall; README).
 - `word_logprobs`: the log-probability of each observed word given everything before it, one
   windowed pass over the text (a cheap gate feature).
 - `propose`: the model's own top-k whole-word predictions for a position (candidate generation).
@@ -61,6 +64,10 @@ DEFAULT_LEFT_TOKENS = 48
 DEFAULT_RIGHT_TOKENS = 6
 WINDOW_TOKENS = 512  # word_logprobs: at most this many tokens per forward window (BOS included)
 WINDOW_OVERLAP = 128  # ... and every scored token has at least this many tokens of context
+CONTEXT_WINDOW = 640  # score_in_context: tokens per window pass (BOS included) ...
+CONTEXT_OVERLAP = 128  # ... and every query has at least this many tokens of left context
+_CONTEXT_CHARS = 4 * CONTEXT_WINDOW * 4  # characters read before a block's first query (~4 per token)
+_PACK_TOKENS = 512  # continuation tokens packed into one pass after a window (attention grows as its square)
 
 # Batch sizes, chosen on 2 CPU cores: larger batches stop paying off and cost memory.
 _PREFIX_BATCH = 16  # distinct left contexts per forward pass
@@ -272,6 +279,59 @@ def _load_scorer(source: _ModelSource, device: str, dtype_name: str) -> NeuralSc
 # Scoring
 
 
+def _packs(sizes: Sequence[int], limit: int) -> list[tuple[int, int]]:
+    """Consecutive [lo, hi) groups of `sizes` whose sum stays within `limit` (a lone larger one alone)."""
+    groups, lo, total = [], 0, 0
+    for k, size in enumerate(sizes):
+        if k > lo and total + size > limit:
+            groups.append((lo, k))
+            lo, total = k, 0
+        total += size
+    if lo < len(sizes):
+        groups.append((lo, len(sizes)))
+    return groups
+
+
+@dataclass(frozen=True, slots=True)
+class ContextScores:
+    """`score_in_context`'s answer for one query."""
+
+    alternatives: list[float]  # ln P(alternative + right window | left context), per alternative
+    observed_span: float | None  # ln P(alternative 0's own tokens | left context), when read off the pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    """The tokens of a stretch of text, with code-point offsets into the whole text."""
+
+    ids: list[int]
+    starts: list[int]  # code-point offset in the whole text where each token starts (its space included)
+    end: int  # where the last token ends
+
+    def token_starting_at(self, char: int) -> int | None:
+        import bisect
+
+        starts = self.starts
+        t = bisect.bisect_left(starts, char)
+        if t < len(starts) and starts[t] == char:
+            return t
+        if t == len(starts) and char >= self.end:
+            return t  # the span starts after the last token (an empty tail)
+        return None
+
+    def window_for(self, t: int) -> int:
+        """The start of the window that gives token t the most left context (see score_in_context)."""
+        stride = CONTEXT_WINDOW - 1 - CONTEXT_OVERLAP
+        return max(0, (t - CONTEXT_OVERLAP) // stride * stride) if t > CONTEXT_OVERLAP else 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    layers: list[Any]  # per layer (keys, values), batch of one
+    hidden: Any  # (width, hidden): the last hidden state per position (BOS at 0)
+    width: int  # BOS + tokens
+
+
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     """One query, tokenised: a shared prefix and one continuation per alternative."""
@@ -475,6 +535,143 @@ class NeuralScorer:
             row_of = torch.arange(len(chunk))[:, None].expand_as(wanted)[wanted].to(self.device)
             totals.index_add_(0, row_of, logprobs)
         return totals.tolist()
+
+    def score_in_context(self, text: str, queries: Sequence[Query], *,
+                         right_tokens: int = DEFAULT_RIGHT_TOKENS) -> list[ContextScores]:
+        """`score_alternatives` with the whole text before each span as context, and cheaper.
+
+        The text around the queries is read once, in windows of CONTEXT_WINDOW tokens that
+        overlap by CONTEXT_OVERLAP, keeping each window's key/value cache: a query is scored in
+        the window that gives it the most left context (at least CONTEXT_OVERLAP tokens, or all
+        of the text before it). Alternatives then cost only their own tokens and the right
+        window, never their left context (the 48-token prefix used to be re-encoded per query,
+        half of the cost). The alternative that is the text itself (`alternatives[0]` as the
+        engine sends it) is read off the window pass, where its tokens agree with it.
+        """
+        torch = self._torch
+        if not queries:
+            return []
+        for q in queries:
+            if not 0 <= q.start <= q.end <= len(text) or not q.alternatives:
+                raise UsageError(f"query span [{q.start}, {q.end}) is outside the text or has no alternatives")
+        region = self._read_region(text, min(q.start for q in queries), max(q.end for q in queries))
+        results: list[ContextScores | None] = [None] * len(queries)
+        placed: dict[int, list[tuple[int, int]]] = {}  # window start -> [(query, prefix end token)]
+        for qi, query in enumerate(queries):
+            cut = query.start - 1 if query.start > 0 and text[query.start - 1] == " " else query.start
+            t = region.token_starting_at(cut)
+            if t is None:  # no token boundary where the span starts: score it the old way
+                [totals] = self.score_alternatives(text, [query], right_tokens=right_tokens)
+                results[qi] = ContextScores(totals, None)
+                continue
+            placed.setdefault(region.window_for(t), []).append((qi, t))
+        with torch.inference_mode():
+            for a, members in sorted(placed.items()):
+                window = self._encode_window(region.ids[a:a + CONTEXT_WINDOW - 1])
+                for qi, scores in self._score_in_window(text, queries, members, a, window, region, right_tokens):
+                    results[qi] = scores
+        return results  # type: ignore[return-value]
+
+    def _read_region(self, text: str, lo: int, hi: int) -> _Region:
+        """The tokens of the text from about CONTEXT_WINDOW tokens before `lo` to a little after
+        `hi`, cut at single spaces so that they tokenise as the whole text does there."""
+        start = 0
+        if lo > _CONTEXT_CHARS:
+            cut = _SAFE_CUT_RE.search(text, lo - _CONTEXT_CHARS, max(lo - 1, 0))
+            start = cut.start() if cut is not None else 0
+        end = len(text)
+        if hi + _CONTEXT_CHARS // 4 < len(text):
+            cut = _SAFE_CUT_RE.search(text, hi + _CONTEXT_CHARS // 4)
+            end = cut.start() if cut is not None else len(text)
+        encoded = self.tokenizer(text[start:end], add_special_tokens=False, return_offsets_mapping=True)
+        offsets = encoded["offset_mapping"]
+        return _Region(list(encoded["input_ids"]), [s + start for s, _ in offsets],
+                       offsets[-1][1] + start if offsets else start)
+
+    def _encode_window(self, ids: Sequence[int]) -> _Window:
+        torch = self._torch
+        row = torch.tensor([[self.bos_id, *ids]], device=self.device)
+        width = row.shape[1]
+        out = self._run(row, torch.ones_like(row), torch.arange(width, device=self.device)[None, :], use_cache=True)
+        cache = getattr(out, "cache", None) or out.past_key_values
+        return _Window([(layer.keys, layer.values) for layer in cache.layers], out.last_hidden_state[0], width)
+
+    def _score_in_window(self, text: str, queries: Sequence[Query], members: list[tuple[int, int]], a: int,
+                         window: _Window, region: _Region, right_tokens: int) -> list[tuple[int, ContextScores]]:
+        torch = self._torch
+        rows: list[tuple[int, int, int, tuple[int, ...]]] = []  # (member, query, alternative, tokens)
+        totals: dict[int, list[float]] = {}
+        spans: dict[int, float | None] = {}
+        for m, (qi, t) in enumerate(members):
+            query = queries[qi]
+            lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
+            right = self._right_ids(text[query.end:], right_tokens)
+            continuations = [(*(self._encode(lead + alt) if alt else ()), *right) for alt in query.alternatives]
+            totals[qi] = [0.0] * len(continuations)
+            spans[qi] = None
+            own = continuations[0]
+            # Alternative 0 is read off the pass when the text itself tokenises the same way there.
+            in_pass = tuple(region.ids[t:t + len(own)]) == own and t + len(own) <= a + window.width - 1
+            if in_pass and own:
+                logprobs = self._pass_logprobs(window, region, a, t, len(own))
+                totals[qi][0] = float(sum(logprobs))
+                spans[qi] = float(sum(logprobs[:len(own) - len(right)]))
+            for ai, tokens in enumerate(continuations):
+                if tokens and not (ai == 0 and in_pass):
+                    rows.append((m, qi, ai, tokens))
+        if rows:
+            lengths = [1 + t - a for _, t in members]  # BOS + the prefix's tokens, per member
+            rows.sort(key=lambda r: len(r[3]))
+            for lo, hi in _packs([len(r[3]) - 1 for r in rows], _PACK_TOKENS):
+                chunk = rows[lo:hi]
+                scored = self._score_packed(window, [(lengths[m], tokens) for m, _, _, tokens in chunk])
+                for (_, qi, ai, _), total in zip(chunk, scored):
+                    totals[qi][ai] = total
+        return [(qi, ContextScores(totals[qi], spans[qi])) for qi, _ in members]
+
+    def _score_packed(self, window: _Window, rows: list[tuple[int, tuple[int, ...]]]) -> list[float]:
+        """ln P of each row's tokens after the window's first `prefix` positions, all rows in one
+        sequence after the window's cache. A mask lets each token see only its own prefix and
+        the tokens of its own row before it, and position ids restart for every row, so each
+        row scores as if it alone followed its prefix; the cache is shared, never copied per row.
+        """
+        torch = self._torch
+        ids, positions, owner = [], [], []
+        for r, (prefix, tokens) in enumerate(rows):
+            ids.extend(tokens[:-1])  # the last token predicts nothing we score
+            positions.extend(range(prefix, prefix + len(tokens) - 1))
+            owner.extend([r] * (len(tokens) - 1))
+        heads = torch.tensor([prefix - 1 for prefix, _ in rows], device=self.device)
+        firsts = torch.tensor([tokens[0] for _, tokens in rows], device=self.device)
+        totals = self._token_logprobs(window.hidden[heads], firsts)
+        if not ids:
+            return totals.tolist()
+        owner_t = torch.tensor(owner)
+        prefix_t = torch.tensor([prefix for prefix, _ in rows])[owner_t]
+        sees_window = torch.arange(window.width)[None, :] < prefix_t[:, None]
+        order = torch.arange(len(ids))
+        sees_packed = (owner_t[:, None] == owner_t[None, :]) & (order[None, :] <= order[:, None])
+        allowed = torch.cat([sees_window, sees_packed], dim=1)[None, None]
+        if self.model.config._attn_implementation == "sdpa":
+            mask = allowed.to(self.device)
+        else:  # eager and others add the mask to the scores
+            mask = torch.zeros(allowed.shape, dtype=self.dtype).masked_fill(~allowed, torch.finfo(self.dtype).min)
+            mask = mask.to(self.device)
+        from transformers import DynamicCache
+        cache = DynamicCache(ddp_cache_data=list(window.layers), config=self.model.config)
+        out = self._run(torch.tensor([ids], device=self.device), mask,
+                        torch.tensor([positions], device=self.device), cache=cache)
+        targets = torch.tensor([t for _, tokens in rows for t in tokens[1:]], device=self.device)
+        logprobs = self._token_logprobs(out.last_hidden_state[0], targets)
+        totals.index_add_(0, owner_t.to(self.device), logprobs)
+        return totals.tolist()
+
+    def _pass_logprobs(self, window: _Window, region: _Region, a: int, t: int, n: int) -> list[float]:
+        """log p of region tokens t .. t+n-1 in the window pass that starts at token a."""
+        torch = self._torch
+        positions = torch.arange(t - a, t - a + n, device=self.device)  # BOS sits at 0: token u at u-a+1
+        targets = torch.tensor(region.ids[t:t + n], device=self.device)
+        return self._token_logprobs(window.hidden[positions], targets).tolist()
 
     def score_alternatives_naive(self, text: str, queries: Sequence[Query], *,
                                  left_tokens: int = DEFAULT_LEFT_TOKENS,

@@ -260,6 +260,9 @@ def main() -> int:
     parser.add_argument("--mode", choices=("fast", "full"), required=True)
     parser.add_argument("--train", type=int, default=800, help="train passages")
     parser.add_argument("--dev", type=int, default=300, help="dev passages")
+    parser.add_argument("--threshold", type=float,
+                        help="use this site threshold instead of the one chosen here (e.g. one chosen on the dev "
+                             "split of `unspin eval`, whose suites differ from these training passages)")
     parser.add_argument("--sentences", type=int, default=0,
                         help="also this many single train sentences (and half as many dev ones)")
     parser.add_argument("--target-precision", type=float, default=0.92)
@@ -285,6 +288,9 @@ def main() -> int:
         _, _, dev_docs = restrict(dev_docs, GATE_PROBABILITY, NEURAL_ALTERNATIVES)
     site_model = fit_trees(rows, labels, features, args.seed)
     dev = choose_threshold(engine, dev_docs, site_model, args.target_precision, args.max_false_flags)
+    if args.threshold is not None:  # chosen on the evaluation's dev split instead (see --help)
+        set_probabilities(dev_docs, site_model)
+        dev = {**dev_figures(engine, dev_docs, site_model, args.threshold), "set_by": "--threshold"}
     site_model = TreeEnsemble(site_model.version, site_model.features, site_model.trees, site_model.baseline,
                               round(dev["threshold"], 4))
     doc_model = fit_documents(engine, train_docs, site_model, site_model.threshold)
@@ -301,7 +307,8 @@ def main() -> int:
             "sentences": f"{args.sentences} train / {args.sentences // 2} dev single sentences (rates "
                          f"{list(SENTENCE_RATES)})",
             "dev": f"{args.dev} passages of the dev split; threshold for precision >= {args.target_precision} "
-                   f"and <= {args.max_false_flags} false flags / 1k clean words",
+                   f"and <= {args.max_false_flags} false flags / 1k clean words"
+                   + (f"; overridden by --threshold {args.threshold}" if args.threshold is not None else ""),
             "simulator": "unspin.evaluate.simulate with the MyThes thesaurus (held out of the restorer)",
             **({"gate": GATE_PROBABILITY, "alternatives": NEURAL_ALTERNATIVES} if args.mode == "full" else {}),
             "rates": list(RATES),

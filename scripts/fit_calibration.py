@@ -11,6 +11,7 @@ calibration curve and ECE of the raw, Platt and isotonic scores on test.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from unspin.evaluate.calibration import (
     auc, brier, expected_calibration_error, fit_isotonic, fit_platt, format_calibration, platt, run_calibration,
 )
+from unspin.detect.decide import decision_file
 from unspin.resources import atomic_write_text, cache_dir
 from unspin.score import calibration_file, isotonic
 
@@ -25,7 +27,9 @@ DATA = Path(__file__).resolve().parent.parent / "src" / "unspin" / "data"
 
 
 def raw_scores(mode: str, split: str, limit: int | None) -> dict:
-    cached = cache_dir("calibration") / f"{mode}-{split}-{limit}.json"
+    # Keyed by the decision model too: scores cached under an older model would be refitted silently.
+    model = hashlib.sha256((DATA / decision_file("fast")).read_bytes()).hexdigest()[:12]
+    cached = cache_dir("calibration") / f"{mode}-{split}-{limit}-{model}.json"
     if cached.is_file():
         return json.loads(cached.read_text())
     from unspin.detect.engine import get_engine

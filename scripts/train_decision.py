@@ -35,7 +35,7 @@ from unspin.detect.engine import GATE_PROBABILITY, NEURAL_ALTERNATIVES, Engine, 
 from unspin.evaluate.corpora import Document, in_word_calibration_fold, passages
 from unspin.evaluate.simulate import spin
 from unspin.lexicon import load_thesaurus
-from unspin.resources import atomic_write_bytes, atomic_write_text, cache_dir
+from unspin.resources import atomic_write_bytes, atomic_write_text, cache_dir, file_sha256
 from unspin.text.tokenize import tokenize
 
 RATES = (0.0, 0.05, 0.15, 0.3)  # clean passages included: the decision must learn what clean looks like
@@ -164,7 +164,7 @@ def cached_collect(engine: Engine, split: str, limit: int, seed: int, mode: str,
     """`collect`, remembered on disk: the features take minutes, the fits seconds."""
     suffix = "" if kind == "passages" else kind
     # Full-mode features depend on the gate that chose the verified sites: a new gate, new features.
-    gate = hashlib.sha256((DATA_DIR / decision_file("gate")).read_bytes()).hexdigest()[:12] if mode == "full" else ""
+    gate = file_sha256(DATA_DIR / decision_file("gate"))[:12] if mode == "full" else ""
     key = hashlib.sha256(f"{FEATURES_VERSION}{split}{limit}{seed}{mode}{suffix}{gate}".encode()).hexdigest()[:16]
     path = cache_dir("training") / f"{mode}-{split}-{suffix or ''}{key}.pkl"
     if path.exists():

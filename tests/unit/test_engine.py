@@ -90,12 +90,13 @@ def test_shipped_decision_model_is_complete():
 @pytest.mark.parametrize("mode", ["fast", "gate", "full"])
 def test_every_shipped_decision_reads_only_features_the_engine_computes(fast_engine, mode):
     text = "Recent advances in counterfeit consciousness have changed the field. Then again, costs rose."
-    sites = fast_engine.candidate_sites(text, tokenize(text))
-    computed = set(sites[0].features)
-    if mode == "full":  # the neural features are added after verification
-        computed |= {"neural_gain", "neural_gain_pos", "neural_x_rate", "neural_agrees", "neural_lp",
-                     "neural_margin", "neural_window", "neural_doc"}
-    assert set(load_decision(mode).site.features) <= computed
+    from unspin.detect.engine import add_neural_site_features
+
+    tokens = tokenize(text)
+    sites = fast_engine.candidate_sites(text, tokens)
+    if mode == "full":  # the neural features, as computed after verification (here: none verified)
+        add_neural_site_features(sites, len(tokens))
+    assert set(load_decision(mode).site.features) <= set(sites[0].features)
 
 
 def test_neural_rate_counts_neighbours_that_read_better_swapped_not_the_site_itself():

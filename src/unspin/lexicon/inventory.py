@@ -17,6 +17,7 @@ from importlib import resources
 from unspin.errors import ResourceMissing
 from unspin.lexicon.fingerprints import FingerprintList
 from unspin.lexicon.idioms import IDIOM_FILE, load_idioms
+from unspin.lexicon.wordcal import WORD_CALIBRATION_FILE, load_word_calibration
 
 EXPORT_FORMATS = ("csv", "json", "tsv")
 
@@ -34,10 +35,13 @@ def builtin_resources() -> list[dict[str, object]]:
     idioms = load_idioms()
     items.append({"name": "idioms", "kind": "phrase table", "version": idioms.version,
                   "entries": len(idioms.entries), "sha256": _package_sha256(IDIOM_FILE)})
-    for mode in ("fast", "full"):
+    for mode in ("fast", "gate", "full"):
         name = decision_file(mode)
         items.append({"name": f"decision-{mode}", "kind": "decision model", "version": name.removesuffix(".json"),
                       "entries": None, "sha256": _package_sha256(name)})
+    calibration = load_word_calibration()
+    items.append({"name": "word-calibration", "kind": "clean-text statistics", "version": calibration.version,
+                  "entries": len(calibration.words), "sha256": _package_sha256(WORD_CALIBRATION_FILE)})
     for source in ("moby", "wordnet", "mythes"):
         try:
             files = source_files(source)

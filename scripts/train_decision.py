@@ -42,7 +42,7 @@ RATES = (0.0, 0.05, 0.15, 0.3)  # clean passages included: the decision must lea
 SENTENCE_RATES = (0.0, 0.1, 0.15)  # single sentences: mostly none or one swap
 SENTENCE_RE = re.compile(r"[A-Z][^.!?]*[.!?](?=\s|$)")
 CORPORA = ("brown", "nlp-corpus")
-FEATURES_VERSION = 5  # bump when the engine computes features differently: cached features are then stale
+FEATURES_VERSION = 6  # bump when the engine computes features differently: cached features are then stale
 FAST_FEATURES = (
     "gain", "gain_pos", "log_degree", "zipf_observed", "zipf_best", "zipf_gain", "thesauri", "idiom",
     "words", "pair", "candidate_words", "sentence_start", "capitalised", "observed_oov",
@@ -137,7 +137,7 @@ def collect(engine: Engine, docs: list, seed: int, mode: str, rates: tuple[float
 
 def restrict(documents, gate: float, alternatives: int):
     """Full-mode training data as the engine would have computed it with this gate and number of
-    alternatives: sites below the gate unverified, candidates cut to the trigram's best, and the
+    alternatives: sites below the gate unverified, candidates cut to the shortlist's best, and the
     neural features (the neighbourhood rates included) computed again."""
     rows, labels = [], []
     for doc in documents:
@@ -148,7 +148,7 @@ def restrict(documents, gate: float, alternatives: int):
             # Caches from before `screening` was recorded kept the gate's probability in `probability`.
             if (site.screening or site.probability) < gate:
                 site.neural = None
-            elif len(site.neural) > alternatives:  # the candidates are in the trigram's order
+            elif len(site.neural) > alternatives:  # the candidates are in the shortlist's order
                 site.neural, site.candidates, site.scores = (site.neural[:alternatives], site.candidates[:alternatives],
                                                              site.scores[:alternatives])
         add_neural_site_features(sites, len(doc["tokens"]))

@@ -17,7 +17,7 @@ from unspin.detect.fingerprints import FingerprintMatcher, merge
 from unspin.lexicon.fingerprints import FingerprintList, load_fingerprints
 from unspin.model import Report
 from unspin.restoration import apply_findings
-from unspin.score import assemble_report, load_calibration
+from unspin.score import assemble_report, count_words, load_calibration
 
 if TYPE_CHECKING:
     from unspin.documents import ExtractedDocument
@@ -80,7 +80,7 @@ class Checker:
             engine_findings, words, rate, expected = (detection.findings, detection.words, detection.rate,
                                                       detection.expected)
         else:
-            engine_findings, words, rate, expected = [], _count_words(text), 0.0, 0.0
+            engine_findings, words, rate, expected = [], count_words(text), 0.0, 0.0
         list_findings = self.matcher.match(text) if self.matcher is not None else []
         findings = merge(list_findings, engine_findings) if list_findings else engine_findings
         expected += sum(f.confidence for f in findings if f.rule is not None)  # list matches count as swaps
@@ -116,12 +116,6 @@ def describe_document(document: ExtractedDocument) -> dict:
         "repairs": len(document.repairs),
         "notes": list(document.notes),
     }
-
-
-def _count_words(text: str) -> int:
-    """Whitespace-separated words: list-only runs skip the tokenizer, which costs more than the
-    matching itself (the engine's count differs only on numbers and hyphenated words)."""
-    return len(text.split())
 
 
 def get_checker(mode: str = "full", model: str | None = None, device: str = "auto",

@@ -83,6 +83,13 @@ MEDIUM_SCORE = 0.5
 MEDIUM_DENSITY = 1.0  # findings per 1,000 words: the false-flag target for clean text
 
 
+def count_words(text: str) -> int:
+    """Whitespace-separated words: what a report counts when the engine did not run (list-only
+    runs skip the tokenizer, which costs more than the matching itself; the engine's own count
+    differs only on numbers and hyphenated words)."""
+    return len(text.split())
+
+
 def density_per_1k(findings: int, words: int) -> float | None:
     """Findings per 1,000 words, or None when the word count is unknown (0)."""
     return None if words <= 0 else 1000.0 * findings / words

@@ -11,7 +11,7 @@ import pytest
 
 # Importing the module is cheap (torch loads inside get_scorer); without the lm extra the
 # fixtures raise ResourceMissing with the install command, so the tests error, never skip.
-from unspin.detect.lm import Query, get_scorer
+from unspin.detect.lm import Query, Shortlist, get_scorer
 
 pytestmark = pytest.mark.slow
 
@@ -179,3 +179,21 @@ def test_in_context_sees_more_than_the_short_prefix(scorer) -> None:
     short = scorer.score_alternatives(LONG, [query])[0]
     assert wide != pytest.approx(short, abs=1e-3)
     assert scorer.score_in_context(LONG, []) == []
+
+
+def test_shortlist_lets_the_model_pick_which_candidates_it_scores(scorer) -> None:
+    """With a flat prior, the next-token probability alone chooses: "deep" follows "advances in"
+    far more often than "profound" or "bottomless"; the kept alternatives score exactly as when
+    asked for on their own, and alternative 0 (the written text) is always scored."""
+    start, end = span(VISION, "deep learning")
+    alternatives = ("deep learning", "bottomless learning", "profound learning", "deep learning")
+    flat = Query(start, end, alternatives[:3] + ("deep learning",), Shortlist((0.0, 0.0, 0.0), keep=1))
+    [chosen] = scorer.score_in_context(VISION, [flat])
+    assert chosen.scored == (0, 3)
+    [plain] = scorer.score_in_context(VISION, [Query(start, end, ("deep learning", "deep learning"))])
+    assert chosen.alternatives == pytest.approx(plain.alternatives, abs=1e-5)
+    # A prior far stronger than the model's preference wins, and keep covers as many as asked.
+    strong = Query(start, end, alternatives, Shortlist((0.0, 50.0, 0.0), keep=2))
+    [overruled] = scorer.score_in_context(VISION, [strong])
+    assert overruled.scored[:2] == (0, 2) and len(overruled.scored) == 3 and overruled.scored[2] == 3
+    assert scorer.score_in_context(VISION, [strong]) == [overruled]  # deterministic

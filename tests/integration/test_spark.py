@@ -35,13 +35,14 @@ from unspin.batch import spark as spark_engine
 from unspin.batch.inputs import have_pyarrow
 from unspin.batch.runner import ScreenConfig, screen
 from unspin.errors import InputError, ResourceMissing, UsageError
-from unspin.model import Finding, Report
+from unspin.model import Report
+
+from fake_reports import ORIGINAL, SPUN, fake_report
 
 REQUIRED = os.environ.get("UNSPIN_REQUIRE_SPARK") == "1"
 FAKE = f"{__name__}:fake_checker"
 MISSING = f"{__name__}:missing_checker"
 BROKEN = f"{__name__}:broken_checker"
-SPUN, ORIGINAL = "profound learning", "deep learning"
 TIMINGS = ("elapsed_s", "screen_seconds", "docs_per_s")
 
 
@@ -61,14 +62,7 @@ class FakeChecker:
             raise ResourceMissing("stopped by the test", "remove stop-at")
         if "CRASH" in text:
             raise RuntimeError("boom")
-        spans, lower, start = [], text.lower(), 0
-        while (start := lower.find(SPUN, start)) >= 0:
-            spans.append(Finding(start, start + len(SPUN), text[start:start + len(SPUN)], ORIGINAL, (), 0.9, "fake.v1"))
-            start += len(SPUN)
-        score = min(1.0, 0.45 * len(spans))
-        verdict = "spun" if score >= 0.9 else "suspect" if spans else "clean"
-        return Report(id=id, mode="fast", model=None, score=score, verdict=verdict, spans=tuple(spans),
-                      restored=text.replace(SPUN, ORIGINAL), unspin_version="test", words=len(text.split()))
+        return fake_report(text, id)
 
 
 def fake_checker(mode, model, device, fingerprints, engine):
@@ -112,6 +106,7 @@ def spark(tmp_path_factory):
     context = holder.get()
     context.setLogLevel("ERROR")
     context.addPyFile(__file__)  # the fake checkers, for the workers
+    context.addPyFile(str(Path(__file__).parents[1] / "fake_reports.py"))
     yield context
     holder.close()
 

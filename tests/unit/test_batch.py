@@ -26,12 +26,13 @@ from unspin.batch.inputs import iter_documents, plan_sources
 from unspin.batch.progress import Progress
 from unspin.batch.runner import ScreenConfig, screen
 from unspin.errors import UsageError
-from unspin.model import Finding, Report
+from unspin.model import Report
+
+from fake_reports import ORIGINAL, SPUN, fake_report
 
 HERE = Path(__file__).resolve().parent
 FAKE = f"{__name__}:fake_checker"
 SLOW = f"{__name__}:slow_checker"
-SPUN, ORIGINAL = "profound learning", "deep learning"
 INTERRUPT = {"at": None}  # the fake raises KeyboardInterrupt on this text (in-process runs only)
 
 
@@ -50,14 +51,7 @@ class FakeChecker:
             raise RuntimeError("boom")
         if self.sleep:
             time.sleep(self.sleep)
-        spans, lower, start = [], text.lower(), 0
-        while (start := lower.find(SPUN, start)) >= 0:
-            spans.append(Finding(start, start + len(SPUN), text[start:start + len(SPUN)], ORIGINAL, (), 0.9, "fake.v1"))
-            start += len(SPUN)
-        score = min(1.0, 0.45 * len(spans))
-        verdict = "spun" if score >= 0.9 else "suspect" if spans else "clean"
-        return Report(id=id, mode="fast", model=None, score=score, verdict=verdict, spans=tuple(spans),
-                      restored=text.replace(SPUN, ORIGINAL), unspin_version="test", words=len(text.split()))
+        return fake_report(text, id)
 
 
 def fake_checker(mode, model, device, fingerprints, engine):
@@ -290,7 +284,7 @@ def test_kill_9_mid_run_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
             config = ScreenConfig(inputs=({str(data)!r},), shard_size=8, mode="fast", checker_factory={SLOW!r})
             screen(config, sys.argv[1], workers=2)
     """))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
                UNSPIN_TEST_SLEEP="0.02")
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, str(driver), str(out)], env=env, stderr=subprocess.PIPE)

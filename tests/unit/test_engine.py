@@ -128,3 +128,13 @@ def test_packs_keep_groups_within_the_token_limit():
     assert _packs([3, 3, 3, 3], 6) == [(0, 2), (2, 4)]
     assert _packs([10, 1, 1], 4) == [(0, 1), (1, 3)]  # a lone larger row still gets a pack
     assert _packs([], 4) == []
+
+
+def test_shortlist_ranks_by_prior_plus_weighted_first_token() -> None:
+    from unspin.detect.lm import Shortlist
+
+    shortlist = Shortlist(prior=(-1.0, -2.0, -3.0, -4.0), keep=2, weight=0.5)
+    assert shortlist.best([0.0, 0.0, 0.0, 0.0]) == (0, 1, 2)  # the prior alone: its order
+    assert shortlist.best([-9.0, 0.0, 0.0, 0.0]) == (0, 2, 3)  # -5.5 drops the first
+    assert shortlist.best([-2.0, -2.0, -2.0, 6.0]) == (0, 4, 1)  # best first, not in index order
+    assert Shortlist((0.0, 0.0), keep=5).best([0.0, 0.0]) == (0, 1, 2)  # ties by index; never more than there are

@@ -294,7 +294,7 @@ def test_html_spans_carry_offsets_suggestion_and_tooltip() -> None:
     assert [t["id"] for t in tips] == ["d7-f1-tip", "d7-f2-tip"]
     text = "".join(page.text)
     assert "suggestion: deep learning" in text and "or: machine learning, =SUM(1)" in text
-    assert "confidence 0.93" in text and "trigram statistics +2.5 nats" in text
+    assert "confidence 0.93" in text and "trigram statistics find the suggestion 2.5 nats more natural here" in text
     assert "matches fingerprint counterfeit consciousness of list pps (line 12, which retrieved 1,234 papers)" in text
     assert "rule pps:12" in text
 
@@ -348,3 +348,18 @@ def test_html_refuses_overlapping_spans() -> None:
     b = finding(SPUN, "learning model", "x")
     with pytest.raises(ValueError, match="overlaps"):
         render_document_fragment(Report("x", "fast", None, 0.9, "spun", (a, b), "", "", 9), SPUN)
+
+
+# -- reasons for people ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gain, expected", [
+    (2.5, "finds the suggestion 2.5 nats more natural here"),
+    (-0.4, "finds the written words 0.4 nats more natural here (flagged on the other evidence)"),
+    (0.01, "finds both readings about equally natural here"),
+])
+def test_reasons_put_the_sign_of_a_margin_in_words(gain, expected) -> None:
+    from unspin.report.text import explain
+
+    why = explain(finding(SPUN, "profound learning", "deep learning", evidence={"lm_gain": gain}))
+    assert why == "the language model " + expected
+    assert "-" not in why and "+" not in why

@@ -10,6 +10,8 @@ here? Three questions are answered, all deterministic (eval mode, no sampling, n
 - `score_in_context`: the same totals with the whole text before each span as context (up to a
   window of CONTEXT_WINDOW tokens), reading the text once and scoring only the alternatives'
   own tokens: what the engine uses (the longer context is most of full mode's recall; README).
+  A query's `Shortlist` lets the model itself choose which alternatives it scores, by their
+  first token's probability in the same pass.
 - `word_logprobs`: the log-probability of each observed word given everything before it, one
   windowed pass over the text (a cheap gate feature).
 - `propose`: the model's own top-k whole-word predictions for a position (candidate generation).
@@ -94,6 +96,28 @@ class Query:
     start: int
     end: int
     alternatives: tuple[str, ...]
+    shortlist: Shortlist | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shortlist:
+    """Score only the `keep` alternatives after the first that rank best by
+    `prior + weight * ln P(their first token | left context)`; alternative 0 is always scored.
+
+    The next-token distribution is read off the window pass that the query needs anyway, so
+    the language model helps choose which candidates it verifies at almost no cost: the cheap
+    prior alone leaves the original out of its top three for half of the swaps whose original
+    is among the candidates. The weight was chosen on dev passages (README, "Measured").
+    """
+
+    prior: tuple[float, ...]  # one per alternative after the first
+    keep: int
+    weight: float = 0.5
+
+    def best(self, first_token: Sequence[float]) -> tuple[int, ...]:
+        """Alternative indices to score: 0, then the kept ones, best first."""
+        ranked = sorted(range(len(self.prior)), key=lambda k: (-(self.prior[k] + self.weight * first_token[k]), k))
+        return (0, *(1 + k for k in ranked[:self.keep]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,8 +320,9 @@ def _packs(sizes: Sequence[int], limit: int) -> list[tuple[int, int]]:
 class ContextScores:
     """`score_in_context`'s answer for one query."""
 
-    alternatives: list[float]  # ln P(alternative + right window | left context), per alternative
+    alternatives: list[float]  # ln P(alternative + right window | left context), per scored alternative
     observed_span: float | None  # ln P(alternative 0's own tokens | left context), when read off the pass
+    scored: tuple[int, ...] | None = None  # with a shortlist: which alternatives `alternatives` holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,8 +586,11 @@ class NeuralScorer:
             cut = query.start - 1 if query.start > 0 and text[query.start - 1] == " " else query.start
             t = region.token_starting_at(cut)
             if t is None:  # no token boundary where the span starts: score it the old way
-                [totals] = self.score_alternatives(text, [query], right_tokens=right_tokens)
-                results[qi] = ContextScores(totals, None)
+                scored = query.shortlist.best([0.0] * len(query.shortlist.prior)) if query.shortlist else None
+                kept = query if scored is None else Query(query.start, query.end,
+                                                          tuple(query.alternatives[k] for k in scored))
+                [totals] = self.score_alternatives(text, [kept], right_tokens=right_tokens)
+                results[qi] = ContextScores(totals, None, scored)
                 continue
             placed.setdefault(region.window_for(t), []).append((qi, t))
         with torch.inference_mode():
@@ -598,15 +626,16 @@ class NeuralScorer:
 
     def _score_in_window(self, text: str, queries: Sequence[Query], members: list[tuple[int, int]], a: int,
                          window: _Window, region: _Region, right_tokens: int) -> list[tuple[int, ContextScores]]:
-        torch = self._torch
         rows: list[tuple[int, int, int, tuple[int, ...]]] = []  # (member, query, alternative, tokens)
         totals: dict[int, list[float]] = {}
         spans: dict[int, float | None] = {}
+        shortlisted = self._shortlisted(text, queries, members, a, window, right_tokens)
         for m, (qi, t) in enumerate(members):
             query = queries[qi]
             lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
             right = self._right_ids(text[query.end:], right_tokens)
-            continuations = [(*(self._encode(lead + alt) if alt else ()), *right) for alt in query.alternatives]
+            alternatives = query.alternatives if qi not in shortlisted else [query.alternatives[k] for k in shortlisted[qi]]
+            continuations = [(*(self._encode(lead + alt) if alt else ()), *right) for alt in alternatives]
             totals[qi] = [0.0] * len(continuations)
             spans[qi] = None
             own = continuations[0]
@@ -627,7 +656,34 @@ class NeuralScorer:
                 scored = self._score_packed(window, [(lengths[m], tokens) for m, _, _, tokens in chunk])
                 for (_, qi, ai, _), total in zip(chunk, scored):
                     totals[qi][ai] = total
-        return [(qi, ContextScores(totals[qi], spans[qi])) for qi, _ in members]
+        return [(qi, ContextScores(totals[qi], spans[qi], shortlisted.get(qi))) for qi, _ in members]
+
+    def _shortlisted(self, text: str, queries: Sequence[Query], members: list[tuple[int, int]], a: int,
+                     window: _Window, right_tokens: int) -> dict[int, tuple[int, ...]]:
+        """For each member query with a shortlist, the alternatives to score: the window's
+        hidden state before the span gives every alternative's first token, in one projection."""
+        torch = self._torch
+        heads, firsts = [], []  # per shortlisted query: its head position; its alternatives' first tokens
+        for qi, t in members:
+            query = queries[qi]
+            if query.shortlist is None:
+                continue
+            lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
+            right = self._right_ids(text[query.end:], right_tokens)
+            encoded = [self._encode(lead + alt) if alt else right for alt in query.alternatives[1:]]
+            heads.append((qi, t - a))  # BOS sits at 0: the state that predicts token t is at t - a
+            firsts.append([tokens[0] if tokens else self.bos_id for tokens in encoded])
+        if not heads:
+            return {}
+        # One vocabulary projection per query, not per alternative (24 alternatives cost 24 rows).
+        positions = torch.tensor([h for _, h in heads], device=self.device)
+        chosen: dict[int, tuple[int, ...]] = {}
+        for lo in range(0, len(heads), _LM_HEAD_ROWS // 8):
+            logprobs = self._next_token_logprobs(window.hidden[positions[lo:lo + _LM_HEAD_ROWS // 8]])
+            for row, (qi, _) in enumerate(heads[lo:lo + _LM_HEAD_ROWS // 8]):
+                first = logprobs[row, torch.tensor(firsts[lo + row], device=self.device)].tolist()
+                chosen[qi] = queries[qi].shortlist.best(first)
+        return chosen
 
     def _score_packed(self, window: _Window, rows: list[tuple[int, tuple[int, ...]]]) -> list[float]:
         """ln P of each row's tokens after the window's first `prefix` positions, all rows in one

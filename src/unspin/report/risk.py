@@ -43,6 +43,7 @@ HIGH_DENSITY = _score.HIGH_DENSITY
 HIGH_MIN_FINDINGS = _score.HIGH_MIN_FINDINGS
 MEDIUM_SCORE = _score.MEDIUM_SCORE
 MEDIUM_DENSITY = _score.MEDIUM_DENSITY
+count_words = _score.count_words
 
 LEVELS = ("high", "medium", "low", "none")
 LABELS = {
@@ -57,11 +58,6 @@ VERDICT_LABELS = {
     "suspect": "some signs of spinning: review suggested",
     "clean": "no sign of spinning found",
 }
-
-
-def count_words(source: str) -> int:
-    """Whitespace-separated words, as the list-only pipeline counts them."""
-    return len(source.split())
 
 
 def density_per_1k(report: Report, words: int | None = None) -> float | None:

@@ -25,14 +25,24 @@ def explain(finding: Finding) -> str:
         if ev.get("proximity_window"):
             reasons.append("its words are near each other, not side by side: check the suggestion")
     if "lm_gain" in ev:
-        reasons.append(f"the language model finds the suggestion {ev['lm_gain']:+.1f} nats more natural here")
+        reasons.append(_preference("the language model finds", ev["lm_gain"]))
     if "trigram_gain" in ev:
-        reasons.append(f"trigram statistics {ev['trigram_gain']:+.1f} nats")
+        reasons.append(_preference("trigram statistics find", ev["trigram_gain"]))
     if ev.get("linked_by"):
         reasons.append("synonyms in " + ", ".join(ev["linked_by"]))
     if "window_rate" in ev:
         reasons.append(f"{100 * ev['window_rate']:.0f}% of nearby words also read as swapped")
     return "; ".join(reasons)
+
+
+def _preference(judge_finds: str, gain: float) -> str:
+    """A log-likelihood margin in words: a span can be flagged on other evidence while one judge
+    prefers what is written, and a "-0.4 nats more natural" would read as the opposite."""
+    if gain > 0.05:
+        return f"{judge_finds} the suggestion {gain:.1f} nats more natural here"
+    if gain < -0.05:
+        return f"{judge_finds} the written words {-gain:.1f} nats more natural here (flagged on the other evidence)"
+    return f"{judge_finds} both readings about equally natural here"
 
 
 def render_text(report: Report, source: str, *, color: bool = False) -> str:

@@ -34,6 +34,7 @@ sink.
 from __future__ import annotations
 
 import functools
+import itertools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -663,18 +664,20 @@ class NeuralScorer:
         """For each member query with a shortlist, the alternatives to score: the window's
         hidden state before the span gives every alternative's first token, in one projection."""
         torch = self._torch
-        heads, firsts = [], []  # per shortlisted query: its head position; its alternatives' first tokens
+        heads, strings = [], []  # per shortlisted query: its head position; its alternatives as tokenised
         for qi, t in members:
             query = queries[qi]
             if query.shortlist is None:
                 continue
             lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
-            right = self._right_ids(text[query.end:], right_tokens)
-            encoded = [self._encode(lead + alt) if alt else right for alt in query.alternatives[1:]]
             heads.append((qi, t - a))  # BOS sits at 0: the state that predicts token t is at t - a
-            firsts.append([tokens[0] if tokens else self.bos_id for tokens in encoded])
+            # An empty alternative (deleting the span) starts with the text after it.
+            strings.append([lead + alt if alt else text[query.end:query.end + 32] for alt in query.alternatives[1:]])
         if not heads:
             return {}
+        flat = [string for row in strings for string in row]
+        encoded = iter(self.tokenizer(flat, add_special_tokens=False)["input_ids"] if flat else [])  # one call for all
+        firsts = [[next(iter(tokens), self.bos_id) for tokens in itertools.islice(encoded, len(row))] for row in strings]
         # One vocabulary projection per query, not per alternative (24 alternatives cost 24 rows).
         positions = torch.tensor([h for _, h in heads], device=self.device)
         chosen: dict[int, tuple[int, ...]] = {}

@@ -37,16 +37,11 @@ def decode_text(data: bytes, label: str) -> str:
             return data.decode("utf-16").removeprefix("\ufeff")
         except UnicodeDecodeError:
             pass
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data[:65536]:  # refused as a format, as the other document readers refuse theirs
         raise UnsupportedFormat(f"{label} looks like a binary file, not text", "give a UTF-8 text file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        from unspin.errors import InputError
+    from unspin.text.load import decode
 
-        raise InputError(f"{label} is not valid UTF-8 (byte {err.start})",
-                         "convert it first, e.g. iconv -f latin1 -t utf-8") from None
-    return text.removeprefix("\ufeff")
+    return decode(data, label)
 
 
 def _lines(text: str) -> Iterator[tuple[int, int, str]]:

@@ -187,13 +187,13 @@ def test_shortlist_lets_the_model_pick_which_candidates_it_scores(scorer) -> Non
     asked for on their own, and alternative 0 (the written text) is always scored."""
     start, end = span(VISION, "deep learning")
     alternatives = ("deep learning", "bottomless learning", "profound learning", "deep learning")
-    flat = Query(start, end, alternatives[:3] + ("deep learning",), Shortlist((0.0, 0.0, 0.0), keep=1))
+    flat = Query(start, end, alternatives, Shortlist((0.0, 0.0, 0.0), keep=1, weight=0.5))
     [chosen] = scorer.score_in_context(VISION, [flat])
     assert chosen.scored == (0, 3)
     [plain] = scorer.score_in_context(VISION, [Query(start, end, ("deep learning", "deep learning"))])
     assert chosen.alternatives == pytest.approx(plain.alternatives, abs=1e-5)
     # A prior far stronger than the model's preference wins, and keep covers as many as asked.
-    strong = Query(start, end, alternatives, Shortlist((0.0, 50.0, 0.0), keep=2))
+    strong = Query(start, end, alternatives, Shortlist((0.0, 50.0, 0.0), keep=2, weight=0.5))
     [overruled] = scorer.score_in_context(VISION, [strong])
     assert overruled.scored[:2] == (0, 2) and len(overruled.scored) == 3 and overruled.scored[2] == 3
     assert scorer.score_in_context(VISION, [strong]) == [overruled]  # deterministic

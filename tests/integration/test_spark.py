@@ -37,7 +37,7 @@ from unspin.batch.runner import ScreenConfig, screen
 from unspin.errors import InputError, ResourceMissing, UsageError
 from unspin.model import Report
 
-from fake_reports import ORIGINAL, SPUN, fake_report
+from fake_reports import fake_report
 
 REQUIRED = os.environ.get("UNSPIN_REQUIRE_SPARK") == "1"
 FAKE = f"{__name__}:fake_checker"

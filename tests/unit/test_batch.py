@@ -28,7 +28,7 @@ from unspin.batch.runner import ScreenConfig, screen
 from unspin.errors import UsageError
 from unspin.model import Report
 
-from fake_reports import ORIGINAL, SPUN, fake_report
+from fake_reports import fake_report
 
 HERE = Path(__file__).resolve().parent
 FAKE = f"{__name__}:fake_checker"

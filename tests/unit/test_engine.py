@@ -137,4 +137,4 @@ def test_shortlist_ranks_by_prior_plus_weighted_first_token() -> None:
     assert shortlist.best([0.0, 0.0, 0.0, 0.0]) == (0, 1, 2)  # the prior alone: its order
     assert shortlist.best([-9.0, 0.0, 0.0, 0.0]) == (0, 2, 3)  # -5.5 drops the first
     assert shortlist.best([-2.0, -2.0, -2.0, 6.0]) == (0, 4, 1)  # best first, not in index order
-    assert Shortlist((0.0, 0.0), keep=5).best([0.0, 0.0]) == (0, 1, 2)  # ties by index; never more than there are
+    assert Shortlist((0.0, 0.0), keep=5, weight=0.5).best([0.0, 0.0]) == (0, 1, 2)  # ties by index; never more than there are

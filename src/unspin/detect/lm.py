@@ -34,10 +34,10 @@ sink.
 from __future__ import annotations
 
 import functools
-import itertools
 import hashlib
 import importlib.metadata
 import importlib.util
+import itertools
 import logging
 import os
 import re
@@ -106,14 +106,15 @@ class Shortlist:
     `prior + weight * ln P(their first token | left context)`; alternative 0 is always scored.
 
     The next-token distribution is read off the window pass that the query needs anyway, so
-    the language model helps choose which candidates it verifies at almost no cost: the cheap
-    prior alone leaves the original out of its top three for half of the swaps whose original
-    is among the candidates. The weight was chosen on dev passages (README, "Measured").
+    the language model helps choose which candidates it verifies at almost no cost: on dev, the
+    trigram prior alone left the original out of its top three for 57 of the 221 swaps whose
+    original was among the candidates. The engine's weight was chosen there
+    (`engine.SHORTLIST_WEIGHT`).
     """
 
     prior: tuple[float, ...]  # one per alternative after the first
     keep: int
-    weight: float = 0.5
+    weight: float
 
     def best(self, first_token: Sequence[float]) -> tuple[int, ...]:
         """Alternative indices to score: 0, then the kept ones, best first."""
@@ -630,7 +631,7 @@ class NeuralScorer:
         rows: list[tuple[int, int, int, tuple[int, ...]]] = []  # (member, query, alternative, tokens)
         totals: dict[int, list[float]] = {}
         spans: dict[int, float | None] = {}
-        shortlisted = self._shortlisted(text, queries, members, a, window, right_tokens)
+        shortlisted = self._shortlisted(text, queries, members, a, window)
         for m, (qi, t) in enumerate(members):
             query = queries[qi]
             lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
@@ -660,7 +661,7 @@ class NeuralScorer:
         return [(qi, ContextScores(totals[qi], spans[qi], shortlisted.get(qi))) for qi, _ in members]
 
     def _shortlisted(self, text: str, queries: Sequence[Query], members: list[tuple[int, int]], a: int,
-                     window: _Window, right_tokens: int) -> dict[int, tuple[int, ...]]:
+                     window: _Window) -> dict[int, tuple[int, ...]]:
         """For each member query with a shortlist, the alternatives to score: the window's
         hidden state before the span gives every alternative's first token, in one projection."""
         torch = self._torch
@@ -678,12 +679,14 @@ class NeuralScorer:
         flat = [string for row in strings for string in row]
         encoded = iter(self.tokenizer(flat, add_special_tokens=False)["input_ids"] if flat else [])  # one call for all
         firsts = [[next(iter(tokens), self.bos_id) for tokens in itertools.islice(encoded, len(row))] for row in strings]
-        # One vocabulary projection per query, not per alternative (24 alternatives cost 24 rows).
+        # One vocabulary projection per query, not per alternative (24 alternatives cost 24 rows);
+        # a log-softmax row over a 49k vocabulary is ~200 KB, so 128 rows (~25 MB) at a time.
         positions = torch.tensor([h for _, h in heads], device=self.device)
         chosen: dict[int, tuple[int, ...]] = {}
-        for lo in range(0, len(heads), _LM_HEAD_ROWS // 8):
-            logprobs = self._next_token_logprobs(window.hidden[positions[lo:lo + _LM_HEAD_ROWS // 8]])
-            for row, (qi, _) in enumerate(heads[lo:lo + _LM_HEAD_ROWS // 8]):
+        step = _LM_HEAD_ROWS // 8
+        for lo in range(0, len(heads), step):
+            logprobs = self._next_token_logprobs(window.hidden[positions[lo:lo + step]])
+            for row, (qi, _) in enumerate(heads[lo:lo + step]):
                 first = logprobs[row, torch.tensor(firsts[lo + row], device=self.device)].tolist()
                 chosen[qi] = queries[qi].shortlist.best(first)
         return chosen

@@ -52,3 +52,14 @@ def test_the_document_score_is_the_calibrated_screening_score_in_both_modes(full
     for text in (SPUN, "The committee met on Tuesday to discuss the budget for next year."):
         assert full_engine.check(text).score == fast.check(text).score
     assert full_engine.calibration is not None and full_engine.calibration is fast.calibration
+
+
+def test_idiom_evidence_agrees_with_the_rule_that_flagged_it(full_engine):
+    """An idiom span is flagged because the model reads its original better than the text; the
+    evidence must say so. "Then again" -> "On the other hand" once showed a negative margin,
+    because the swap's own ln P (the channel) was mixed into a figure reported as naturalness."""
+    idioms = [span for span in full_engine.check(SPUN).spans if span.detector == "idiom.v1"]
+    assert {span.text for span in idioms} >= {"Atmosphere alteration", "Then again"}
+    for span in idioms:
+        assert span.evidence["lm_gain"] > 0, span
+        assert span.evidence["swap_logprob"] <= 0.0

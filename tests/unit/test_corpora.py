@@ -256,3 +256,23 @@ def test_clean_technical_splits_are_disjoint_and_respect_cases():
     test_case_sentences = {case.clean_text for case in technical.tortured_cases(PPS, "test")}
     assert test_case_sentences <= texts["test"]
     assert not (test_case_sentences & texts["dev"])
+
+
+def test_training_sentences_never_hold_an_evaluated_sentence(monkeypatch):
+    shared = "The estimator fits a linear model to the training data."
+    docstrings = {
+        "pkg_a": [f"{shared}\n\nEach worker reads one partition of the table at a time.",
+                  "Return the number of rows that the query would select."],
+        "pkg_b": ["Each worker reads one partition of the table at a time."],  # a duplicate
+    }
+    monkeypatch.setattr(technical, "TRAINING_DOCSTRING_PACKAGES", ("pkg_a", "pkg_b"))
+    monkeypatch.setattr(technical, "_docstrings", lambda package: iter(docstrings[package]))
+    monkeypatch.setattr(technical, "sentences", lambda: (technical.Sentence("numpy/1", shared, "docstrings:numpy"),))
+    by_split = {split: technical.training_sentences(split) for split in corpora.SPLITS}
+    texts = [s.text for found in by_split.values() for s in found]
+    assert sorted(texts) == ["Each worker reads one partition of the table at a time.",
+                             "Return the number of rows that the query would select."]
+    for split, found in by_split.items():
+        assert all(split_of(s.id) == split and s.source == "docstrings:pkg_a" for s in found)
+    with pytest.raises(UsageError):
+        technical.training_sentences("holdout")

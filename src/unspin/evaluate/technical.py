@@ -59,6 +59,11 @@ log = logging.getLogger(__name__)
 
 PAIRS_FILE = "pairs_torturedcheck.json"
 DOCSTRING_PACKAGES = ("numpy", "scipy", "sklearn", "networkx", "sympy", "torch", "transformers")
+# Technical prose the evaluation never reads, for *training* the decision on simulated spinning
+# of technical text (scripts/train_decision.py): docstrings of other packages installed with
+# the project's extras. Sentences that also occur in the evaluation's sources are left out.
+TRAINING_DOCSTRING_PACKAGES = ("pyspark", "pyarrow", "pydantic", "hypothesis", "accelerate", "reportlab",
+                               "click", "lxml", "openpyxl", "requests", "fastapi")
 WORDNET_DIR = Path("/usr/share/wordnet")
 MAX_CASES_PER_TERM = 5
 _EXTRACTOR_VERSION = 1
@@ -322,6 +327,27 @@ def sentences() -> tuple[Sentence, ...]:
     atomic_write_text(cache, json.dumps(payload))
     log.info("extracted %d technical sentences from %s", len(found), ", ".join(sources))
     return tuple(found)
+
+
+def training_sentences(split: str) -> list[Sentence]:
+    """Clean technical sentences of `split` from TRAINING_DOCSTRING_PACKAGES, in a stable order,
+    none of which is a sentence of the evaluation's own sources (`sentences`)."""
+    _check_split(split)
+    evaluated = {s.text.lower() for s in sentences()}
+    seen: set[str] = set()
+    found = []
+    for package in TRAINING_DOCSTRING_PACKAGES:
+        for docstring in _docstrings(package):
+            for paragraph in docstring_paragraphs(docstring):
+                for sentence in _clean_sentences(paragraph):
+                    norm = sentence.lower()
+                    if norm in seen or norm in evaluated:
+                        continue
+                    seen.add(norm)
+                    id = f"train-docstrings:{package}/{hashlib.sha1(norm.encode()).hexdigest()[:12]}"
+                    if split_of(id) == split:
+                        found.append(Sentence(id, sentence, f"docstrings:{package}"))
+    return found
 
 
 # --------------------------------------------------------------------------- term matching

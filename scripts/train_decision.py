@@ -308,18 +308,13 @@ def main() -> int:
     rows, labels, train_docs = cached_collect(engine, "train", args.train, args.seed, args.mode)
     print(f"collecting dev sites ({args.dev} passages)", file=sys.stderr)
     _, _, dev_docs = cached_collect(engine, "dev", args.dev, args.seed + 1, args.mode)
-    if args.sentences:
-        print(f"collecting sentence sites ({args.sentences} train, {args.sentences // 2} dev)", file=sys.stderr)
-        more_rows, more_labels, more_train = cached_collect(engine, "train", args.sentences, args.seed + 2, args.mode,
-                                                            "sentences")
-        _, _, more_dev = cached_collect(engine, "dev", args.sentences // 2, args.seed + 3, args.mode, "sentences")
-        rows, labels = rows + more_rows, labels + more_labels
-        train_docs, dev_docs = train_docs + more_train, dev_docs + more_dev
-    if args.technical:
-        print(f"collecting technical sites ({args.technical} train, {args.technical // 2} dev)", file=sys.stderr)
-        more_rows, more_labels, more_train = cached_collect(engine, "train", args.technical, args.seed + 4, args.mode,
-                                                            "technical")
-        _, _, more_dev = cached_collect(engine, "dev", args.technical // 2, args.seed + 5, args.mode, "technical")
+    # Single sentences, general and technical: (kind, train count, seed offset of train; dev: +1).
+    for kind, count, offset in (("sentences", args.sentences, 2), ("technical", args.technical, 4)):
+        if not count:
+            continue
+        print(f"collecting {kind} sites ({count} train, {count // 2} dev sentences)", file=sys.stderr)
+        more_rows, more_labels, more_train = cached_collect(engine, "train", count, args.seed + offset, args.mode, kind)
+        _, _, more_dev = cached_collect(engine, "dev", count // 2, args.seed + offset + 1, args.mode, kind)
         rows, labels = rows + more_rows, labels + more_labels
         train_docs, dev_docs = train_docs + more_train, dev_docs + more_dev
     if args.mode == "full":

@@ -71,10 +71,14 @@ def _pool(split: str) -> list:
             if split != "train" or not in_word_calibration_fold(p)]
 
 
-def sample_passages(split: str, limit: int, seed: int) -> list:
-    pool = _pool(split)
+def _shuffled(pool: list, limit: int, seed: int) -> list:
+    """`limit` items of `pool` in a seeded random order (the same seed, the same sample)."""
     random.Random(seed).shuffle(pool)
     return pool[:limit]
+
+
+def sample_passages(split: str, limit: int, seed: int) -> list:
+    return _shuffled(_pool(split), limit, seed)
 
 
 def sample_sentences(split: str, limit: int, seed: int) -> list:
@@ -85,16 +89,14 @@ def sample_sentences(split: str, limit: int, seed: int) -> list:
         for k, sentence in enumerate(SENTENCE_RE.findall(passage.text)):
             if 8 <= len(sentence.split()) <= 40:
                 pool.append(Document(f"{passage.id}/s{k}", sentence.strip(), passage.source))
-    random.Random(seed).shuffle(pool)
-    return pool[:limit]
+    return _shuffled(pool, limit, seed)
 
 
 def sample_technical(split: str, limit: int, seed: int) -> list:
     """Single technical sentences (docstrings of packages the evaluation never reads): the domain
     of the tortured-phrase suite, whose sentences stay unseen (`technical.training_sentences`)."""
     pool = [Document(s.id, s.text, s.source) for s in training_sentences(split)]
-    random.Random(seed).shuffle(pool)
-    return pool[:limit]
+    return _shuffled(pool, limit, seed)
 
 
 def placeholder(features: tuple[str, ...]) -> DecisionModel:

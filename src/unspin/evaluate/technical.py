@@ -244,6 +244,13 @@ def _docstrings(package: str) -> Iterator[str]:
                     yield docstring
 
 
+def _docstring_sentences(package: str) -> Iterator[str]:
+    """The clean prose sentences of every docstring of `package`."""
+    for docstring in _docstrings(package):
+        for paragraph in docstring_paragraphs(docstring):
+            yield from _clean_sentences(paragraph)
+
+
 def _wordnet_glosses(folder: Path) -> Iterator[str]:
     for pos in ("noun", "verb", "adj", "adv"):
         file = folder / f"data.{pos}"
@@ -315,10 +322,8 @@ def sentences() -> tuple[Sentence, ...]:
     for package in DOCSTRING_PACKAGES:
         if f"docstrings:{package}" not in sources:
             continue
-        for docstring in _docstrings(package):
-            for paragraph in docstring_paragraphs(docstring):
-                for sentence in _clean_sentences(paragraph):
-                    add(sentence, f"docstrings:{package}")
+        for sentence in _docstring_sentences(package):
+            add(sentence, f"docstrings:{package}")
     if "wordnet" in sources:
         for gloss in _wordnet_glosses(WORDNET_DIR):
             for sentence in _clean_sentences(gloss):
@@ -337,16 +342,14 @@ def training_sentences(split: str) -> list[Sentence]:
     seen: set[str] = set()
     found = []
     for package in TRAINING_DOCSTRING_PACKAGES:
-        for docstring in _docstrings(package):
-            for paragraph in docstring_paragraphs(docstring):
-                for sentence in _clean_sentences(paragraph):
-                    norm = sentence.lower()
-                    if norm in seen or norm in evaluated:
-                        continue
-                    seen.add(norm)
-                    id = f"train-docstrings:{package}/{hashlib.sha1(norm.encode()).hexdigest()[:12]}"
-                    if split_of(id) == split:
-                        found.append(Sentence(id, sentence, f"docstrings:{package}"))
+        for sentence in _docstring_sentences(package):
+            norm = sentence.lower()
+            if norm in seen or norm in evaluated:
+                continue
+            seen.add(norm)
+            id = f"train-docstrings:{package}/{hashlib.sha1(norm.encode()).hexdigest()[:12]}"
+            if split_of(id) == split:
+                found.append(Sentence(id, sentence, f"docstrings:{package}"))
     return found
 
 

@@ -32,6 +32,18 @@ def test_idiom_candidates_come_first(fast_engine):
     assert candidates[0].original == "climate change" and candidates[0].sources & IDIOM_SOURCE
 
 
+def test_ranked_entries_are_the_most_probable_neighbours_ties_by_term(fast_engine):
+    # The memoised, id-based ranking must pick exactly what ranking the neighbour strings
+    # would: the decision models were trained on those candidates.
+    generator = fast_engine.generator
+    for lemma in ["change", "order", "growth", "set", "deep"]:
+        neighbours = generator.thesaurus.neighbours(lemma)
+        assert len(neighbours) > generator.max_candidates
+        expected = sorted((Candidate(n, m, max(1, generator.thesaurus.degree(n)), zipf(n)) for n, m in neighbours.items()),
+                          key=lambda c: (-c.prior, c.original))[: generator.max_candidates]
+        assert list(generator._ranked_entries(lemma)) == expected
+
+
 def test_channel_prefers_rarely_shared_synonyms():
     narrow = Candidate("cancer", 1, 50, 4.5)
     broad = Candidate("like", 1, 300, 6.5)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from wordfreq import get_frequency_dict
 
 from unspin.lexicon import FUNCTION_WORDS, analyses, inflect, load_thesaurus
@@ -76,6 +77,13 @@ class CandidateGenerator:
         self.max_candidates = max_candidates
         self.min_zipf = min_zipf
         self.for_term = lru_cache(maxsize=1 << 17)(self._for_term)
+        # Most of a new word's cost was ranking its lemma's hundreds of neighbours. Lemmas and
+        # neighbours recur across words ("run", "runs", "running"): the ranking is memoised per
+        # lemma, and each vocabulary term's prior is computed once (NaN: not yet). The memo is
+        # kept small (up to 96 candidates a lemma): `for_term`'s own cache holds the results.
+        self._ranked_entries = lru_cache(maxsize=1 << 13)(self._rank_entries)
+        self._priors = np.full(len(self.thesaurus), np.nan)
+        self._zipfs = np.full(len(self.thesaurus), np.nan)
 
     @property
     def max_words(self) -> int:
@@ -93,14 +101,7 @@ class CandidateGenerator:
             found[original] = Candidate(original, IDIOM_SOURCE, self._degree(original), zipf(original),
                                         _fit(term, original, IDIOM_SOURCE))
         for lemma, form in _analyses(term):
-            # Rank the thesaurus entries (lemmas) first and inflect only the best: inflecting all
-            # of a Moby entry's hundreds of neighbours is most of the cost of a new word.
-            entries = [
-                Candidate(n, mask, self._degree(n), zipf(n))
-                for n, mask in self.thesaurus.neighbours(lemma).items()
-            ]
-            entries.sort(key=lambda c: (-c.prior, c.original))
-            for entry in entries[: self.max_candidates]:
+            for entry in self._ranked_entries(lemma):
                 original = entry.original if form == "base" else inflect(entry.original, form)
                 if not self._plausible(term, original):
                     continue
@@ -111,6 +112,25 @@ class CandidateGenerator:
         kept = [c for c in found.values() if c.zipf >= self.min_zipf or c.sources & IDIOM_SOURCE]
         kept.sort(key=lambda c: (-(c.sources & IDIOM_SOURCE), -c.prior, c.original))
         return tuple(kept[: self.max_candidates])
+
+    def _rank_entries(self, lemma: str) -> tuple[Candidate, ...]:
+        """The lemma's `max_candidates` most probable thesaurus entries (lemmas, before
+        context), by prior, ties by term. Only these are inflected: inflecting all of a Moby
+        entry's hundreds of neighbours was most of the cost of a new word."""
+        thesaurus = self.thesaurus
+        ids, masks = thesaurus.neighbour_ids(lemma)
+        priors = self._priors[ids]
+        for k in np.flatnonzero(np.isnan(priors)).tolist():
+            j = int(ids[k])
+            entry = Candidate(thesaurus.vocab[j], 0, max(1, thesaurus.degrees[j]), zipf(thesaurus.vocab[j]))
+            # Candidate.prior itself, so that the order is the same float for float.
+            priors[k] = self._priors[j] = entry.prior
+            self._zipfs[j] = entry.zipf
+        # Ids ascend in sorted-term order, so the secondary key breaks ties by term.
+        best = np.lexsort((ids, -priors))[: self.max_candidates]
+        ids = ids[best]
+        return tuple(Candidate(thesaurus.vocab[j], m, max(1, thesaurus.degrees[j]), z)
+                     for j, m, z in zip(ids.tolist(), masks[best].tolist(), self._zipfs[ids].tolist()))
 
     def _plausible(self, term: str, original: str) -> bool:
         if original == term or not PLAIN_TERM_RE.fullmatch(original):
@@ -128,7 +148,7 @@ class CandidateGenerator:
 def _fit(term: str, original: str, sources: int) -> float:
     agreeing = bin(sources & 0x7F).count("1")
     length_gap = abs(len(original.split()) - len(term.split()))
-    return AGREEMENT_BONUS * max(0, agreeing - 1) - LENGTH_PENALTY * length_gap
+    return AGREEMENT_BONUS * (agreeing - 1 if agreeing > 1 else 0) - LENGTH_PENALTY * length_gap
 
 
 def _analyses(term: str) -> list[tuple[str, str]]:

@@ -30,18 +30,24 @@ class TrigramModel:
     @lru_cache(maxsize=1 << 20)
     def logprob(self, word: str, prev1: str | None, prev2: str | None) -> float:
         """ln P(word | prev2 prev1), backing off as the model does; words are lower-case."""
-        history = [word] + [w for w in (prev1, prev2) if w]
+        # Written out rather than filtered with a comprehension: this runs for every candidate.
+        if prev1:
+            history = [word, prev1, prev2] if prev2 else [word, prev1]
+        else:
+            history = [word, prev2] if prev2 else [word]
         raw = self._lm.prob(history)
         if raw <= self._zero:
             return OOV_LOGPROB
-        return max(raw * _TO_NATS, OOV_LOGPROB)
+        nats = raw * _TO_NATS
+        return OOV_LOGPROB if OOV_LOGPROB > nats else nats  # max(), without its call overhead
 
     def sequence_logprob(self, words: list[str], left: tuple[str | None, str | None]) -> float:
         """ln P(words | the two words in `left`, nearest last), summed over the words."""
         prev2, prev1 = left
+        logprob = self.logprob
         total = 0.0
         for word in words:
-            total += self.logprob(word, prev1, prev2)
+            total += logprob(word, prev1, prev2)
             prev2, prev1 = prev1, word
         return total
 

@@ -221,7 +221,7 @@ class Thesaurus:
         self.proper = proper
         self._fingerprint = fingerprint
         self._ids = {term: i for i, term in enumerate(vocab)}
-        self._degrees = np.diff(indptr).tolist()  # plain ints: looked up for every candidate
+        self.degrees = np.diff(indptr).tolist()  # by id, plain ints: looked up for every candidate
 
     def __contains__(self, term: object) -> bool:
         return isinstance(term, str) and term in self._ids
@@ -239,23 +239,27 @@ class Thesaurus:
 
     def neighbours(self, term: str) -> dict[str, int]:
         """Every term linked to `term`, mapped to the bitmask of the sources linking them."""
-        i = self._ids.get(term)
-        if i is None:
-            i = self._ids.get(normalise_term(term))
-            if i is None:
-                return {}
-        lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+        ids, masks = self.neighbour_ids(term)
         vocab = self.vocab
-        return {vocab[j]: m for j, m in zip(self.indices[lo:hi].tolist(), self.masks[lo:hi].tolist())}
+        return {vocab[j]: m for j, m in zip(ids.tolist(), masks.tolist())}
+
+    def neighbour_ids(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The vocabulary ids of the terms linked to `term` (ascending, so in sorted-term order)
+        and their source bitmasks: `neighbours` without building strings."""
+        i = self.id_of(term)
+        if i is None:
+            return self.indices[:0], self.masks[:0]
+        lo, hi = self.indptr[i], self.indptr[i + 1]
+        return self.indices[lo:hi], self.masks[lo:hi]
+
+    def id_of(self, term: str) -> int | None:
+        i = self._ids.get(term)
+        return self._ids.get(normalise_term(term)) if i is None else i
 
     def degree(self, term: str) -> int:
         """How many terms `term` links to (0 when unknown), without building the neighbour dict."""
-        i = self._ids.get(term)
-        if i is None:
-            i = self._ids.get(normalise_term(term))
-            if i is None:
-                return 0
-        return self._degrees[i]
+        i = self.id_of(term)
+        return 0 if i is None else self.degrees[i]
 
     def is_proper(self, term: str) -> bool:
         """Whether every source writes `term` capitalised: a name, not a word a spinner would use."""

@@ -77,10 +77,10 @@ class CandidateGenerator:
         self.max_candidates = max_candidates
         self.min_zipf = min_zipf
         self.for_term = lru_cache(maxsize=1 << 17)(self._for_term)
-        # Most of a new word's cost was ranking its lemma's hundreds of neighbours. Lemmas and
-        # neighbours recur across words ("run", "runs", "running"): the ranking is memoised per
-        # lemma, and each vocabulary term's prior is computed once (NaN: not yet). The memo is
-        # kept small (up to 96 candidates a lemma): `for_term`'s own cache holds the results.
+        # Lemmas and their neighbours recur across words ("run", "runs", "running"): the ranking
+        # (`_rank_entries`) is memoised per lemma, and each vocabulary term's prior is computed
+        # once (NaN: not yet). The memo is kept small (up to 96 candidates a lemma): `for_term`'s
+        # own cache holds the results.
         self._ranked_entries = lru_cache(maxsize=1 << 13)(self._rank_entries)
         self._priors = np.full(len(self.thesaurus), np.nan)
         self._zipfs = np.full(len(self.thesaurus), np.nan)
@@ -117,19 +117,19 @@ class CandidateGenerator:
         """The lemma's `max_candidates` most probable thesaurus entries (lemmas, before
         context), by prior, ties by term. Only these are inflected: inflecting all of a Moby
         entry's hundreds of neighbours was most of the cost of a new word."""
-        thesaurus = self.thesaurus
-        ids, masks = thesaurus.neighbour_ids(lemma)
+        vocab, degrees = self.thesaurus.vocab, self.thesaurus.degrees
+        ids, masks = self.thesaurus.neighbour_ids(lemma)
         priors = self._priors[ids]
         for k in np.flatnonzero(np.isnan(priors)).tolist():
             j = int(ids[k])
-            entry = Candidate(thesaurus.vocab[j], 0, max(1, thesaurus.degrees[j]), zipf(thesaurus.vocab[j]))
+            entry = Candidate(vocab[j], 0, max(1, degrees[j]), zipf(vocab[j]))
             # Candidate.prior itself, so that the order is the same float for float.
             priors[k] = self._priors[j] = entry.prior
             self._zipfs[j] = entry.zipf
         # Ids ascend in sorted-term order, so the secondary key breaks ties by term.
         best = np.lexsort((ids, -priors))[: self.max_candidates]
         ids = ids[best]
-        return tuple(Candidate(thesaurus.vocab[j], m, max(1, thesaurus.degrees[j]), z)
+        return tuple(Candidate(vocab[j], m, max(1, degrees[j]), z)
                      for j, m, z in zip(ids.tolist(), masks[best].tolist(), self._zipfs[ids].tolist()))
 
     def _plausible(self, term: str, original: str) -> bool:

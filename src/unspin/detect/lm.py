@@ -632,6 +632,7 @@ class NeuralScorer:
         totals: dict[int, list[float]] = {}
         spans: dict[int, float | None] = {}
         shortlisted = self._shortlisted(text, queries, members, a, window)
+        in_pass: list[tuple[int, int, int, int]] = []  # (query, first token, tokens, tokens of the span)
         for m, (qi, t) in enumerate(members):
             query = queries[qi]
             lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
@@ -642,14 +643,15 @@ class NeuralScorer:
             spans[qi] = None
             own = continuations[0]
             # Alternative 0 is read off the pass when the text itself tokenises the same way there.
-            in_pass = tuple(region.ids[t:t + len(own)]) == own and t + len(own) <= a + window.width - 1
-            if in_pass and own:
-                logprobs = self._pass_logprobs(window, region, a, t, len(own))
-                totals[qi][0] = float(sum(logprobs))
-                spans[qi] = float(sum(logprobs[:len(own) - len(right)]))
+            read_off = bool(own) and tuple(region.ids[t:t + len(own)]) == own and t + len(own) <= a + window.width - 1
+            if read_off:
+                in_pass.append((qi, t, len(own), len(own) - len(right)))
             for ai, tokens in enumerate(continuations):
-                if tokens and not (ai == 0 and in_pass):
+                if tokens and not (ai == 0 and read_off):
                     rows.append((m, qi, ai, tokens))
+        for qi, logprobs, span_tokens in self._pass_logprobs(window, region, a, in_pass):
+            totals[qi][0] = float(sum(logprobs))
+            spans[qi] = float(sum(logprobs[:span_tokens]))
         if rows:
             lengths = [1 + t - a for _, t in members]  # BOS + the prefix's tokens, per member
             rows.sort(key=lambda r: len(r[3]))
@@ -705,9 +707,8 @@ class NeuralScorer:
             owner.extend([r] * (len(tokens) - 1))
         heads = torch.tensor([prefix - 1 for prefix, _ in rows], device=self.device)
         firsts = torch.tensor([tokens[0] for _, tokens in rows], device=self.device)
-        totals = self._token_logprobs(window.hidden[heads], firsts)
         if not ids:
-            return totals.tolist()
+            return self._token_logprobs(window.hidden[heads], firsts).tolist()
         owner_t = torch.tensor(owner)
         prefix_t = torch.tensor([prefix for prefix, _ in rows])[owner_t]
         sees_window = torch.arange(window.width)[None, :] < prefix_t[:, None]
@@ -723,17 +724,33 @@ class NeuralScorer:
         cache = DynamicCache(ddp_cache_data=list(window.layers), config=self.model.config)
         out = self._run(torch.tensor([ids], device=self.device), mask,
                         torch.tensor([positions], device=self.device), cache=cache)
+        # Each row's first token (predicted by the window) and its others (by the packed pass) in
+        # one vocabulary projection: each projection reads the whole output matrix.
         targets = torch.tensor([t for _, tokens in rows for t in tokens[1:]], device=self.device)
-        logprobs = self._token_logprobs(out.last_hidden_state[0], targets)
-        totals.index_add_(0, owner_t.to(self.device), logprobs)
+        hidden = torch.cat([window.hidden[heads], out.last_hidden_state[0]])
+        logprobs = self._token_logprobs(hidden, torch.cat([firsts, targets]))
+        totals = logprobs[:len(rows)].clone()
+        totals.index_add_(0, owner_t.to(self.device), logprobs[len(rows):])
         return totals.tolist()
 
-    def _pass_logprobs(self, window: _Window, region: _Region, a: int, t: int, n: int) -> list[float]:
-        """log p of region tokens t .. t+n-1 in the window pass that starts at token a."""
+    def _pass_logprobs(self, window: _Window, region: _Region, a: int,
+                       requests: list[tuple[int, int, int, int]]) -> list[tuple[int, list[float], int]]:
+        """log p of region tokens t .. t+n-1 in the window pass that starts at token a, for each
+        (query, t, n, span tokens) request: one vocabulary projection for all of them, since
+        each projection reads the whole output matrix (~110 MB) however few rows it has."""
+        if not requests:
+            return []
         torch = self._torch
-        positions = torch.arange(t - a, t - a + n, device=self.device)  # BOS sits at 0: token u at u-a+1
-        targets = torch.tensor(region.ids[t:t + n], device=self.device)
-        return self._token_logprobs(window.hidden[positions], targets).tolist()
+        # BOS sits at 0: token u is predicted by the state at u - a.
+        positions = [p for _, t, n, _ in requests for p in range(t - a, t - a + n)]
+        targets = [token for _, t, n, _ in requests for token in region.ids[t:t + n]]
+        flat = self._token_logprobs(window.hidden[torch.tensor(positions, device=self.device)],
+                                    torch.tensor(targets, device=self.device)).tolist()
+        out, at = [], 0
+        for qi, _, n, span_tokens in requests:
+            out.append((qi, flat[at:at + n], span_tokens))
+            at += n
+        return out
 
     def score_alternatives_naive(self, text: str, queries: Sequence[Query], *,
                                  left_tokens: int = DEFAULT_LEFT_TOKENS,

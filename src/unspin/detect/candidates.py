@@ -79,7 +79,7 @@ class CandidateGenerator:
         self.for_term = lru_cache(maxsize=1 << 17)(self._for_term)
         # Lemmas and their neighbours recur across words ("run", "runs", "running"): the ranking
         # (`_rank_entries`) is memoised per lemma, and each vocabulary term's prior is computed
-        # once (NaN: not yet). The memo is kept small (up to 96 candidates a lemma): `for_term`'s
+        # once (NaN: not yet). The memo is kept small (up to `max_candidates` a lemma): `for_term`'s
         # own cache holds the results.
         self._ranked_entries = lru_cache(maxsize=1 << 13)(self._rank_entries)
         self._priors = np.full(len(self.thesaurus), np.nan)

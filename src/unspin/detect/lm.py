@@ -632,7 +632,8 @@ class NeuralScorer:
         totals: dict[int, list[float]] = {}
         spans: dict[int, float | None] = {}
         shortlisted = self._shortlisted(text, queries, members, a, window)
-        in_pass: list[tuple[int, int, int, int]] = []  # (query, first token, tokens, tokens of the span)
+        in_pass: list[tuple[int, int]] = []  # (query, tokens of its span) whose text is read off the pass
+        read: list[tuple[int, int]] = []  # ... and where its tokens stand in the region: (first, count)
         for m, (qi, t) in enumerate(members):
             query = queries[qi]
             lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
@@ -645,11 +646,12 @@ class NeuralScorer:
             # Alternative 0 is read off the pass when the text itself tokenises the same way there.
             read_off = bool(own) and tuple(region.ids[t:t + len(own)]) == own and t + len(own) <= a + window.width - 1
             if read_off:
-                in_pass.append((qi, t, len(own), len(own) - len(right)))
+                in_pass.append((qi, len(own) - len(right)))
+                read.append((t, len(own)))
             for ai, tokens in enumerate(continuations):
                 if tokens and not (ai == 0 and read_off):
                     rows.append((m, qi, ai, tokens))
-        for qi, logprobs, span_tokens in self._pass_logprobs(window, region, a, in_pass):
+        for (qi, span_tokens), logprobs in zip(in_pass, self._pass_logprobs(window, region, a, read)):
             totals[qi][0] = float(sum(logprobs))
             spans[qi] = float(sum(logprobs[:span_tokens]))
         if rows:
@@ -734,23 +736,20 @@ class NeuralScorer:
         return totals.tolist()
 
     def _pass_logprobs(self, window: _Window, region: _Region, a: int,
-                       requests: list[tuple[int, int, int, int]]) -> list[tuple[int, list[float], int]]:
+                       spans: list[tuple[int, int]]) -> list[list[float]]:
         """log p of region tokens t .. t+n-1 in the window pass that starts at token a, for each
-        (query, t, n, span tokens) request: one vocabulary projection for all of them, since
-        each projection reads the whole output matrix (~110 MB) however few rows it has."""
-        if not requests:
+        (t, n) of `spans`: one vocabulary projection for all of them, since each projection
+        reads the whole output matrix (~110 MB) however few rows it has."""
+        if not spans:
             return []
         torch = self._torch
         # BOS sits at 0: token u is predicted by the state at u - a.
-        positions = [p for _, t, n, _ in requests for p in range(t - a, t - a + n)]
-        targets = [token for _, t, n, _ in requests for token in region.ids[t:t + n]]
+        positions = [p for t, n in spans for p in range(t - a, t - a + n)]
+        targets = [token for t, n in spans for token in region.ids[t:t + n]]
         flat = self._token_logprobs(window.hidden[torch.tensor(positions, device=self.device)],
                                     torch.tensor(targets, device=self.device)).tolist()
-        out, at = [], 0
-        for qi, _, n, span_tokens in requests:
-            out.append((qi, flat[at:at + n], span_tokens))
-            at += n
-        return out
+        ends = list(itertools.accumulate(n for _, n in spans))
+        return [flat[end - n:end] for (_, n), end in zip(spans, ends)]
 
     def score_alternatives_naive(self, text: str, queries: Sequence[Query], *,
                                  left_tokens: int = DEFAULT_LEFT_TOKENS,

@@ -1,6 +1,6 @@
 """Load test of `unspin serve` on loopback: requests/s and p50/p95 latency of POST /api/check.
 
-    PYTHONPATH=src python benchmarks/bench_server.py [--configs fast,lists] [--clients 1,8]
+    PYTHONPATH=src python benchmarks/bench_server.py [--configs fast,lists] [--clients 1,8,32]
         [--requests 200] [--seconds 20] [--words 300] [--json PATH]
 
 For each configuration a real server is started in a subprocess (`python -m unspin.cli.serve
@@ -24,7 +24,11 @@ throughput stays about that of one client and latency grows with the queue. That
 (one model per process, no reloading), not a fault; the figure to watch is zero errors.
 
 Printed per level: requests, errors (any status other than 200, or a connection error), seconds,
-requests/s, p50 and p95 latency in ms. Exit status 1 when any request failed, 2 when a server
+requests/s, p50 and p95 latency in ms. Then, to each server, the hostile-request set (`HOSTILE`:
+JSON nested 100,000 deep, ids of 5,000 digits, 1e999, NaN, lone surrogates, a DOCX declaring an
+external entity, a damaged PDF, bad multipart, a wrong Content-Type ...), each of which must be
+answered with a 4xx and an error object, never a 500; the server must still answer afterwards.
+Exit status 1 when any request failed or a hostile request got anything but a 4xx, 2 when a server
 would not start.
 """
 
@@ -79,6 +83,90 @@ def build_text(words: int) -> tuple[str, str]:
         at = (n + 1) * words // (len(PHRASES) + 1)
         tokens[at:at + 2] = phrase.split()
     return " ".join(tokens), source
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+# (name, route, Content-Type, body): every one must get a 4xx with an error object.
+HOSTILE = [
+    ("JSON nested 100,000 deep", "/api/check", "application/json", DEEP.encode()),
+    ("id nested 100,000 deep", "/api/check", "application/json", ('{"text": "x", "id": %s}' % DEEP).encode()),
+    ("id of 5,000 digits", "/api/check", "application/json", ('{"text": "x", "id": %s}' % ("7" * 5000)).encode()),
+    ("id 1e999", "/api/restore", "application/json", b'{"text": "x", "id": 1e999}'),
+    ("id NaN", "/api/check", "application/json", b'{"text": "x", "id": NaN}'),
+    ("id -Infinity in a batch", "/api/jobs", "application/json", b'{"documents": [{"text": "x", "id": -Infinity}]}'),
+    ("lone surrogate in text", "/api/check", "application/json", b'{"text": "a\\ud800b"}'),
+    ("lone surrogate in id", "/api/check", "application/json", b'{"text": "ab", "id": "\\udc00"}'),
+    ("JSONL batch nested deep", "/api/jobs", "application/x-ndjson", DEEP.encode() + b"\n"),
+    ("malformed JSON", "/api/check", "application/json", b'{"text": '),
+    ("not UTF-8", "/api/check", "text/plain", b"caf\xe9"),
+    ("NUL bytes", "/api/check", "text/plain", b"a\x00b"),
+    ("unsupported Content-Type", "/api/check", "image/png", b"\x89PNG\r\n\x1a\n"),
+    ("multipart without a boundary", "/api/check", "multipart/form-data", b"--x\r\n"),
+]
+
+
+def _multipart(name: str, data: bytes) -> tuple[str, bytes]:
+    boundary = "unspinbench"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def hostile_requests() -> list[tuple[str, str, str, bytes]]:
+    """HOSTILE, plus uploads: a damaged PDF, a JSONL file with a 1e999 id, a DOCX declaring an entity."""
+    requests = list(HOSTILE)
+    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ngarbage\n%%EOF\n"
+    requests.append(("damaged PDF upload", "/api/check", *_multipart("bad.pdf", pdf)))
+    requests.append(("JSONL upload, id 1e999", "/api/jobs", *_multipart("b.jsonl", b'{"id": 1e999, "text": "x"}\n')))
+    try:
+        requests.append(("DOCX declaring an external entity", "/api/check", *_multipart("x.docx", _entity_docx())))
+    except ImportError:  # python-docx is a test dependency
+        pass
+    return requests
+
+
+def _entity_docx() -> bytes:
+    import io
+    import zipfile
+
+    from docx import Document
+
+    packed = io.BytesIO()
+    document = Document()
+    document.add_paragraph("Before the entity. Middle words.")
+    document.save(packed)
+    source, out = zipfile.ZipFile(io.BytesIO(packed.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE w:document [<!ENTITY e SYSTEM "file:///etc/hostname">]>', 1)
+                data = data.replace(b"Middle", b"&e; Middle")
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def run_hostile(host: str, port: int) -> list[dict]:
+    """Each hostile request once; its status, and whether it was the 4xx with an error object it must be."""
+    results = []
+    for name, route, content_type, body in hostile_requests():
+        connection = connect(host, port)
+        try:
+            connection.request("POST", route, body=body, headers={"Content-Type": content_type})
+            response = connection.getresponse()
+            payload = response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException) as err:
+            status, payload = 0, f"{type(err).__name__}: {err}".encode()
+        finally:
+            connection.close()
+        try:
+            message = json.loads(payload)["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = None
+        results.append({"name": name, "route": route, "status": status, "ok": 400 <= status < 500 and bool(message),
+                        "message": (message or payload[:200].decode("utf-8", "replace"))[:160]})
+    return results
 
 
 def start_server(config: str, folder: Path, list_path: Path, timeout: float = 180.0):
@@ -175,7 +263,7 @@ def run_level(host: str, port: int, body: bytes, clients: int, max_requests: int
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", default="fast,lists", help=f"any of {', '.join(CONFIGS)} (default fast,lists)")
-    parser.add_argument("--clients", default="1,8", help="concurrent clients per level (default 1,8)")
+    parser.add_argument("--clients", default="1,8,32", help="concurrent clients per level (default 1,8,32)")
     parser.add_argument("--requests", type=int, default=200, help="at most this many requests per level (200)")
     parser.add_argument("--seconds", type=float, default=20.0, help="at most this long per level (20)")
     parser.add_argument("--words", type=int, default=300, help="words of the text posted (300)")
@@ -196,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"limits per level: {args.requests} requests or {args.seconds:g} s; 3 warm-up requests first\n")
     header = (f"{'config':<11} {'clients':>7} {'requests':>8} {'errors':>6} {'seconds':>7} {'req/s':>7} "
               f"{'p50 ms':>7} {'p95 ms':>7}")
-    results, failed = [], False
+    results, hostile, failed = [], {}, False
     with tempfile.TemporaryDirectory(prefix="unspin-bench-server-") as tmp:
         folder = Path(tmp)
         list_path = folder / "bench.tsv"
@@ -227,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
                                 f"{result['p50_ms']:>7.1f} {result['p95_ms']:>7.1f}")
                     for sample in result["error_samples"]:
                         print(f"  error: {sample}", file=sys.stderr)
+                hostile[config] = run_hostile(host, port)
+                alive = run_level(host, port, body, 1, 1, 60)
+                failed |= alive["errors"] > 0 or not all(item["ok"] for item in hostile[config])
             finally:
                 process.terminate()
                 try:
@@ -236,9 +327,18 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(header)
         print("\n".join(rows))
+        for config, items in hostile.items():
+            good = sum(item["ok"] for item in items)
+            statuses = sorted({item["status"] for item in items})
+            print(f"\n{config}: hostile requests {good}/{len(items)} answered 4xx with a reason "
+                  f"(statuses {', '.join(map(str, statuses))}; 500s: {sum(item['status'] >= 500 for item in items)})")
+            for item in items:
+                mark = "ok  " if item["ok"] else "FAIL"
+                print(f"  {mark} {item['status']} {item['name']}: {item['message']}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps({"text_source": source, "words": len(text.split()),
-                                                   "results": results}, indent=2) + "\n", encoding="utf-8")
+                                                   "results": results, "hostile": hostile}, indent=2) + "\n",
+                                       encoding="utf-8")
     print("\nzero errors" if not failed else "\nERRORS: see above")
     return 1 if failed else 0
 

@@ -13,12 +13,31 @@ SPUN, ORIGINAL = "profound learning", "deep learning"
 
 
 def fake_report(text: str, id=None) -> Report:
-    """Each occurrence of SPUN (any case) a span; the score grows by 0.45 a span."""
+    """Each occurrence of SPUN (any case) a span whose suggestion is ORIGINAL in the span's case,
+    and the text restored from those spans; the score grows by 0.45 a span."""
     spans, lower, start = [], text.lower(), 0
     while (start := lower.find(SPUN, start)) >= 0:
-        spans.append(Finding(start, start + len(SPUN), text[start:start + len(SPUN)], ORIGINAL, (), 0.9, "fake.v1"))
+        found = text[start:start + len(SPUN)]
+        spans.append(Finding(start, start + len(SPUN), found, in_case_of(found, ORIGINAL), (), 0.9, "fake.v1"))
         start += len(SPUN)
     score = min(1.0, 0.45 * len(spans))
     verdict = "spun" if score >= 0.9 else "suspect" if spans else "clean"
     return Report(id=id, mode="fast", model=None, score=score, verdict=verdict, spans=tuple(spans),
-                  restored=text.replace(SPUN, ORIGINAL), unspin_version="test", words=len(text.split()))
+                  restored=_restore(text, spans), unspin_version="test", words=len(text.split()))
+
+
+def in_case_of(found: str, word: str) -> str:
+    """`word` in the case of `found`: all capitals, a capital first letter, or as it is (as the
+    real detectors fit theirs), so that "Profound learning" restores to "Deep learning"."""
+    if found.isupper():
+        return word.upper()
+    if found[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def _restore(text: str, spans: list[Finding]) -> str:
+    # By hand rather than with unspin.restoration: the fake stands in for the whole checker.
+    for span in reversed(spans):  # right to left: each replacement leaves the earlier offsets valid
+        text = text[:span.start] + span.suggestion + text[span.end:]
+    return text

@@ -33,7 +33,13 @@ class UnspinError(Exception):
 
     def one_line(self) -> str:
         hint = f" (hint: {self.hint})" if self.hint else ""
-        return f"unspin: error [{self.reference}]: {self.message}{hint}"
+        return single_line(f"unspin: error [{self.reference}]: {self.message}{hint}")
+
+
+def single_line(text: str) -> str:
+    """`text` on one line: messages quote libraries' errors (lxml's hold a line break and the text
+    around the fault), and the contract is one line on stderr."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 class UsageError(UnspinError, ValueError):

@@ -43,6 +43,14 @@ class Finding:
             data["location"] = dict(self.location)
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """A finding back from its `to_dict()` (confidence as rounded there)."""
+        return cls(start=data["start"], end=data["end"], text=data["text"], suggestion=data["suggestion"],
+                   alternatives=tuple(data.get("alternatives") or ()), confidence=data["confidence"],
+                   detector=data["detector"], evidence=data.get("evidence") or {}, rule=data.get("rule"),
+                   location=data.get("location"))
+
 
 @dataclass(frozen=True)
 class Report:
@@ -76,3 +84,14 @@ class Report:
         if self.document is not None:
             data["document"] = dict(self.document)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], words: int = 0) -> Report:
+        """A report back from its `to_dict()` (a stored "unspin.report/1" object), beside the writer so
+        that a field added to one is added to the other. `words` is not in the JSON (only the density
+        it gives): pass the count of the checked text to keep `density_per_1k` on a second write."""
+        return cls(id=data.get("id"), mode=data.get("mode", ""), model=data.get("model"),
+                   score=data.get("score", 0.0), verdict=data.get("verdict", "clean"),
+                   spans=tuple(Finding.from_dict(span) for span in data.get("spans", ())),
+                   restored=data.get("restored", ""), unspin_version=data.get("unspin_version", ""),
+                   words=words, document=data.get("document"), risk=data.get("risk"))

@@ -3,6 +3,11 @@
 Compiled thesauri and dequantised model weights are built once on first use and cached on disk,
 so that later runs start fast. Writes go to a temporary file that is renamed into place: an
 interrupted build never leaves a half-written cache behind.
+
+A process killed outright (`kill -9`, a power cut) cannot remove its temporary file, so each one is
+named `.NAME.<random>.unspin.tmp` and held under an advisory lock (flock) by its writer while it
+lives; the first atomic write of a later process into the same folder deletes those no process
+holds, i.e. the leftovers of dead writers, and never a file another writer is still filling.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+TEMP_SUFFIX = ".unspin.tmp"
+_SWEPT: set[str] = set()  # folders whose leftovers this process has already deleted
 
 
 def cache_dir(*parts: str) -> Path:
@@ -33,8 +41,8 @@ def atomic_path(path: Path, *, durable: bool = False) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    sweep_leftovers(path.parent)
+    fd, tmp = _locked_temp(path)
     try:
         yield Path(tmp)
         if durable:
@@ -45,6 +53,62 @@ def atomic_path(path: Path, *, durable: bool = False) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)  # releases the lock, after the rename: a sweeper never sees a live file unlocked
+
+
+def _locked_temp(path: Path) -> tuple[int, str]:
+    """A new temporary file beside `path`, open and locked; (its descriptor, its name)."""
+    while True:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+        _lock(fd, wait=True)
+        if os.fstat(fd).st_nlink:
+            return fd, tmp
+        os.close(fd)  # a sweeper removed it between its creation and our lock: take another name
+
+
+def sweep_leftovers(folder: Path) -> None:
+    """Delete the temporary files of dead writers in `folder` (once per folder and process)."""
+    key = os.path.abspath(folder)
+    if key in _SWEPT:
+        return
+    _SWEPT.add(key)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+            _remove_if_abandoned(entry.path)
+
+
+def _remove_if_abandoned(name: str) -> None:
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return  # gone already, or a link: not ours
+    try:
+        # Ours to delete only if no live process holds its lock, and the name still means that file.
+        if _lock(fd, wait=False) and os.stat(name).st_ino == os.fstat(fd).st_ino:
+            os.unlink(name)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _lock(fd: int, *, wait: bool) -> bool:
+    """Take the exclusive flock of `fd`: True when held, False when another open file holds it or
+    the platform or filesystem has no such locks (then nothing is ever swept)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; temporary files are then never swept
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError:
+        return False
+    return True
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:

@@ -7,16 +7,28 @@ import json
 import subprocess
 import sys
 
+import pytest
 
+from unspin.cli import main as cli_main
 from unspin.cli.main import main
 
 SPUN = "Atmosphere alteration is presently the greatest danger confronting beach front networks.\n"
+# Both spun phrases of SPUN, for the list-only checker: findings that do not move when the engine does.
+LIST = "atmosphere alteration\tclimate change\nbeach front networks\tcoastal communities\n"
 
 
 def run(argv, stdin: bytes = b""):
     out, err = io.StringIO(), io.StringIO()
     code = main(argv, stdin=io.BytesIO(stdin), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def list_only(tmp_path):
+    """The options of a checker that reports LIST's matches only (`--no-engine`): deterministic."""
+    path = tmp_path / "spun.tsv"
+    path.write_text(LIST, encoding="utf-8")
+    return ["--mode", "fast", "--no-engine", "--fingerprints", str(path)]
 
 
 def assert_one_line_error(code, err, expected_code):
@@ -85,7 +97,7 @@ def test_json_contract_and_offsets():
         assert SPUN[span["start"]:span["end"]] == span["text"]
         assert span["start"] >= last_end
         last_end = span["end"]
-        assert 0 <= span["confidence"] <= 1 and span["detector"] in {"thesaurus-ngram.v1", "idiom.v1"}
+        assert 0 <= span["confidence"] <= 1 and span["detector"] in {"minilm-swap-tagger.v1", "idiom.v1"}
     assert report["spans"], "the spun example should have at least one finding"
 
 
@@ -129,15 +141,51 @@ def test_restore_and_diff():
     assert code == 0 and "[-" in diff and "{+" in diff
 
 
-def test_text_format_shows_line_and_column():
-    code, out, _ = run(["check", "-", "--mode", "fast"], stdin=("\n" + SPUN).encode())
+def test_text_format_shows_line_and_column(list_only):
+    code, out, _ = run(["check", "-", "--color", "never", *list_only], stdin=("\n" + SPUN).encode())
     assert code == 0
-    assert " 2:1  " in out or " 2:" in out
+    lines = out.splitlines()
+    # Line 2 (the text starts with a blank line), column 1 and 68, from 1, as editors count.
+    assert "  2:1  Atmosphere alteration -> Climate change  confidence 0.95" in lines, out
+    assert "  2:68  beach front networks -> coastal communities  confidence 0.95" in lines, out
 
 
 def test_fail_on():
     code, _, _ = run(["check", "-", "--mode", "fast", "--fail-on", "suspect"], stdin=b"The cat sat on the mat.")
     assert code == 0
+
+
+@pytest.mark.parametrize("level", ["spun", "suspect"])
+def test_fail_on_exits_1_when_a_document_reaches_the_verdict(list_only, level):
+    code, out, _ = run(["check", "-", "--format", "json", "--fail-on", level, *list_only], stdin=SPUN.encode())
+    assert json.loads(out)["verdict"] == "spun"  # what --fail-on is measured against
+    assert code == 1
+    code, _, _ = run(["check", "-", "--format", "json", "--fail-on", "never", *list_only], stdin=SPUN.encode())
+    assert code == 0
+    code, out, _ = run(["check", "-", "--format", "json", "--fail-on", level, *list_only],
+                       stdin=b"The cat sat on the mat.")
+    assert json.loads(out)["verdict"] == "clean" and code == 0
+
+
+def _crash(*args, **kwargs):
+    raise RuntimeError("a bug in the command")
+
+
+@pytest.mark.parametrize("where", ["none", "after", "before"])
+def test_an_internal_error_is_one_line_unless_traceback_is_asked(monkeypatch, where):
+    monkeypatch.setattr(cli_main, "run_check", _crash)
+    argv = ["check", "-", "--mode", "fast"]
+    argv = {"none": argv, "after": [*argv, "--traceback"], "before": ["--traceback", *argv]}[where]
+    code, _, err = run(argv)
+    lines = err.strip().splitlines()
+    assert code == 4
+    assert lines[-1].startswith("unspin: internal error: RuntimeError: a bug in the command (hint: ")
+    if where == "none":
+        assert len(lines) == 1 and "Traceback" not in err
+        assert "rerun with --traceback" in lines[0]  # the hint names the flag that shows more
+    else:
+        assert lines[0] == "Traceback (most recent call last):"
+        assert "in _crash" in err and "RuntimeError: a bug in the command" in lines[-2]
 
 
 def test_real_subprocess_smoke(tmp_path):

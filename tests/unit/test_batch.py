@@ -510,3 +510,17 @@ def test_against_adds_the_source_of_flagged_documents(tmp_path):
         rows = {row["id"]: row for row in csv_module.DictReader(handle)}
     assert rows["doc"]["source_id"] == "src2" and float(rows["doc"]["source_similarity"]) > 0.5
     assert rows["clean"]["source_id"] == ""  # not flagged: not looked up
+
+
+def test_the_spark_submit_file_hands_over_to_python_m_unspin(monkeypatch):
+    # spark-submit runs batch/spark.py as a file; it must become the `unspin` command without the
+    # batch layer importing the CLI (which imports it): exec `python -m unspin` in the same process.
+    from unspin.batch import spark
+
+    called = []
+    monkeypatch.setattr(spark.os, "execv", lambda path, args: called.append((path, args)))
+    spark.main(["screen", "in.jsonl", "--out", "run", "--engine", "spark"])
+    assert called == [(sys.executable, [sys.executable, "-m", "unspin", "screen", "in.jsonl", "--out", "run",
+                                        "--engine", "spark"])]
+    done = subprocess.run([sys.executable, "-m", "unspin", "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("unspin "), done.stderr

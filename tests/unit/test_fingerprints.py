@@ -17,9 +17,11 @@ from unspin.lexicon.fingerprints import (
 )
 from unspin.model import Finding
 
+from pps import needs_pps_data
+
 PPS_DIR = Path(os.environ.get("UNSPIN_PPS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data" / "pps")
 PPS_EXPORT = PPS_DIR / "fingerprints_pps_export.csv"
-needs_pps = pytest.mark.skipif(not PPS_EXPORT.is_file(), reason=f"{PPS_EXPORT} is absent")
+needs_pps = needs_pps_data(PPS_EXPORT.is_file(), str(PPS_EXPORT))
 
 
 def write_csv(tmp_path: Path, rows: list[tuple[str, str, str]], header=("tortured_phrase", "expected_phrase", "num_papers")):

@@ -9,6 +9,7 @@ own script and no event-handler attribute, with each payload present as plain te
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import sys
@@ -55,6 +56,21 @@ LISTED = finding(SPUN, "counterfeit consciousness", "artificial intelligence", 0
 SPUN_REPORT = report(SPUN, (ENGINE, LISTED))
 CLEAN = "Nothing to see here."
 CLEAN_REPORT = report(CLEAN, (), id=7, score=0.5, verdict="clean")
+
+
+# -- reading a report back ----------------------------------------------------------------------
+
+def test_a_report_round_trips_through_to_dict_and_from_dict_with_its_risk() -> None:
+    # The web job store keeps reports as JSON and rebuilds them for the CSV and HTML exports: the
+    # rebuilt report must be the same, risk included (an earlier reader dropped it).
+    located = finding(SPUN, "huge information", "big data", location={"paragraph": 2, "section": "Methods"})
+    original = dataclasses.replace(report(SPUN, (ENGINE, LISTED, located), score=0.9123), risk="high",
+                                   document={"format": "markdown", "excluded": []})
+    data = json.loads(json.dumps(original.to_dict()))  # as stored: through JSON text
+    again = Report.from_dict(data, words=original.words)
+    assert again == original
+    assert again.risk == "high" and again.to_dict() == original.to_dict()
+    assert Report.from_dict(CLEAN_REPORT.to_dict(), words=CLEAN_REPORT.words) == CLEAN_REPORT  # no risk: None
 
 
 # -- risk ----------------------------------------------------------------------------------------

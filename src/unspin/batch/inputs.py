@@ -40,6 +40,7 @@ from typing import Any
 
 from unspin.batch.storage import LOCAL
 from unspin.errors import InputError, ResourceMissing, UsageError
+from unspin.text.load import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,11 @@ PARQUET_BATCH_ROWS = 1024
 @dataclass(frozen=True)
 class Document:
     """One input item. `text` None and `error` None: a file the worker reads with the reader (from
-    `data`, its bytes, where the driver shipped them: a file at a URI, which a worker cannot open)."""
+    `data`, its bytes, where the driver shipped them: a file at a URI, which a worker cannot open).
+
+    Not `unspin.web.inputs.Document`: this one is a place in a corpus (seq, source, location, an
+    error recorded instead of raised) that travels in shards and keys a resumed run; the web's is
+    a request's text with its extracted document. One class would carry both sets of fields."""
 
     seq: int  # position in the whole input, from 0
     id: Any  # the input's id, else a locator ("path", "path:line")
@@ -235,10 +240,10 @@ def _jsonl_items(path: str, text_column: str, id_column: str | None, storage=LOC
                 except UnicodeDecodeError as err:
                     yield fallback, location, None, f"not valid UTF-8 (byte {err.start} of the line)"
                     continue
-                try:
-                    record = json.loads(line.removeprefix("\ufeff") if number == 1 else line)
-                except json.JSONDecodeError as err:
-                    yield fallback, location, None, f"not valid JSON ({err.msg})"
+                try:  # the CLI's parser: deep nesting, NaN and huge numbers are a bad row, not a crash
+                    record = parse_json(line.removeprefix("\ufeff") if number == 1 else line, "")
+                except InputError as err:
+                    yield fallback, location, None, err.message
                     continue
                 if not isinstance(record, dict):
                     yield fallback, location, None, 'expected a JSON object like {"id": ..., "text": "..."}'

@@ -58,7 +58,7 @@ import tempfile
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, NoReturn
 
 from unspin.batch import runner
 from unspin.batch.hadoop import HadoopStorage
@@ -401,13 +401,17 @@ def screen_spark(config: runner.ScreenConfig, out: str | os.PathLike[str], *, ma
         session.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> NoReturn:
     """For spark-submit, which runs a file: `spark-submit [--master URL] .../unspin/batch/spark.py
-    screen INPUT... --out DIR --engine spark` is `unspin screen ...` inside spark-submit's driver."""
-    from unspin.cli.main import main as unspin_main
+    screen INPUT... --out DIR --engine spark` is `unspin screen ...` inside spark-submit's driver.
 
-    return unspin_main(list(sys.argv[1:] if argv is None else argv))
+    It becomes `python -m unspin ARGS` in this same process (exec) rather than import the command
+    line: the CLI imports this module, and the batch layer must not import it back. Exec keeps the
+    pid, the environment (spark-submit's PYSPARK_GATEWAY_PORT) and the standard streams, so
+    spark-submit still waits on this process and the run still joins its JVM."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.execv(sys.executable, [sys.executable, "-m", "unspin", *args])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -10,15 +10,23 @@ import argparse
 import io
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import TextIO
 
-from unspin.errors import ExitCode, InputError, UnspinError, UsageError
+from unspin.errors import ExitCode, InputError, UnspinError, UsageError, single_line
 
 log = logging.getLogger("unspin")
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # On every (sub)command parser, so that it may come anywhere on the line. SUPPRESS: a
+        # subcommand that was not given it leaves alone the value the top level set.
+        self.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                          help="on an internal error, print its traceback (to paste into a bug report)")
+
     def error(self, message: str):  # argparse exits 2 itself; route it through our one place
         raise UsageError(message, f"see `{self.prog} --help`")
 
@@ -113,6 +121,7 @@ def main(argv: list[str] | None = None, stdin=None, stdout: TextIO | None = None
     stdin = stdin if stdin is not None else sys.stdin.buffer
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
+    args = None  # still None when the error comes while parsing
     try:
         args = build_parser().parse_args(argv)
         logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
@@ -133,8 +142,12 @@ def main(argv: list[str] | None = None, stdin=None, stdout: TextIO | None = None
     except SystemExit as exit:  # --help / --version
         return int(exit.code or 0)
     except Exception as err:  # a bug: still one line, but say where to look
-        log.debug("internal error", exc_info=True)
-        print(f"unspin: internal error: {type(err).__name__}: {err} (hint: rerun with -v and report it)", file=stderr)
+        if getattr(args, "traceback", False):
+            traceback.print_exc(file=stderr)  # before the one line, which stays the last
+            hint = "report it with this traceback"
+        else:
+            hint = "rerun with --traceback and report it"
+        print(single_line(f"unspin: internal error: {type(err).__name__}: {err} (hint: {hint})"), file=stderr)
         return ExitCode.INTERNAL
 
 
@@ -145,9 +158,10 @@ def entry_point() -> None:
 # -- commands ---------------------------------------------------------------------------------
 
 def run_check(args, stdin, stdout, stderr) -> int:
+    from unspin.documents import read_document
     from unspin.report.json import render_json, render_jsonl_line
     from unspin.report.text import render_text
-    from unspin.text.load import iter_jsonl, read_document, read_input
+    from unspin.text.load import iter_jsonl, read_input
 
     _refuse_overwrite(args)
     source = "standard input" if args.file == "-" else args.file
@@ -204,7 +218,7 @@ def _resources(checker) -> list[dict]:
 
 
 def run_restore(args, stdin, stdout, stderr) -> int:
-    from unspin.text.load import read_document
+    from unspin.documents import read_document
 
     _refuse_overwrite(args)
     if args.format == "docx" and args.output in (None, "-"):
@@ -358,7 +372,7 @@ def _read_config(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"cannot read config file {path}: {err}") from None
     except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"config file {path} is not valid TOML: {err}", "see README, 'Configuration'") from None
+        raise UsageError(f"config file {path} is not valid TOML: {err}", "see README, 'Use' (settings from a TOML file)") from None
     section = data.get("tool", {}).get("unspin", data.get("unspin", data))
     unknown = sorted(set(section) - set(CONFIG_KEYS))
     if unknown:

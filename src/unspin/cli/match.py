@@ -88,7 +88,7 @@ def run_match(args, stdin, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _read_query(path: str, stdin) -> tuple[str, str]:
-    from unspin.text.load import read_document
+    from unspin.documents import read_document
 
     document = read_document(path, stdin)
     return ("standard input" if path == "-" else path), document.text

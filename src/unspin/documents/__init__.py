@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 from unspin.documents.errors import (
     CorruptDocument,
@@ -49,6 +50,7 @@ __all__ = [
     "UnsafeDocument",
     "UnsupportedFormat",
     "extract",
+    "read_document",
     "sniff_format",
 ]
 
@@ -76,6 +78,20 @@ def extract(source: str | os.PathLike[str] | bytes, *, name: str | None = None, 
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r}; one of {', '.join(FORMATS)}")
     return _EXTRACTORS[kind](data, label)
+
+
+def read_document(path: str, stdin: BinaryIO | None = None) -> ExtractedDocument:
+    """The extracted document at `path` (or stdin for '-'), for the commands that read one file.
+
+    It lives here, above `unspin.text.load`, because it needs `extract`: the text layer decodes
+    and this package builds on it, never the reverse."""
+    if path == "-":
+        if stdin is None:
+            raise InputError("no standard input to read", "pipe text in or give a file")
+        return extract(stdin.read(), name="standard input")
+    if Path(path).is_dir():
+        raise InputError(f"{path} is a directory", "give a document file (batch screening is `unspin screen`)")
+    return extract(path)
 
 
 def _read(path: Path, label: str, max_bytes: int) -> bytes:

@@ -39,6 +39,8 @@ _M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 _MONOSPACE = frozenset({"courier", "courier new", "consolas", "menlo", "monaco", "lucida console",
                         "source code pro", "dejavu sans mono", "liberation mono", "fira code", "fira mono"})
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$")
+# "<!ENTITY" as UTF-8 and as UTF-16 (which an XML part may be in): only a DTD declares one.
+_ENTITY_MARKS = tuple("<!ENTITY".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
 def w(tag: str) -> str:
@@ -76,6 +78,34 @@ def check_archive(data: bytes, label: str) -> None:
     if not any(member.filename == "word/document.xml" for member in members) and not any(
             member.filename == "[Content_Types].xml" for member in members):
         raise UnsupportedFormat(f"{label} is a zip archive, not a DOCX document", "give a Word .docx file")
+    _refuse_entities(archive, members, label)
+
+
+def _refuse_entities(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], label: str) -> None:
+    """Refuse a package whose XML declares entities, as JATS is refused (exit 6). Word never writes
+    a DTD; a part that declares one is crafted, and python-docx, which resolves no entity, would
+    silently drop the rest of the paragraph at the first reference to an external one."""
+    for member in members:
+        if member.is_dir() or not member.filename.lower().endswith((".xml", ".rels")) and not _looks_xml(archive, member):
+            continue
+        try:
+            data = archive.read(member)
+        except Exception:  # bad CRC, zlib error: the reader would fail the same way
+            raise CorruptDocument(f"{label}: {member.filename} cannot be unpacked",
+                                  "check the file was copied completely, or re-save it from Word") from None
+        if any(mark in data for mark in _ENTITY_MARKS):
+            raise UnsafeDocument(f"{label}: {member.filename} declares an XML entity, which Word never writes "
+                                 "and unspin never resolves", "re-save the document from Word")
+
+
+def _looks_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """A part under another name that python-docx may still parse as XML (by its content type)."""
+    try:
+        with archive.open(member) as handle:
+            head = handle.read(64)
+    except Exception:
+        return False  # unreadable: python-docx fails on it by itself if it matters
+    return head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").startswith(b"<")
 
 
 def extract_docx(data: bytes, label: str = "the input") -> ExtractedDocument:

@@ -58,9 +58,9 @@ def _local(node) -> str:
 
 
 def _as_text(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    return data.decode("utf-8", errors="replace")
+    from unspin.text.load import wide_encoding
+
+    return data.decode(wide_encoding(data) or "utf-8", errors="replace")
 
 
 def parse(data: bytes, label: str = "the input", check: bool = True):

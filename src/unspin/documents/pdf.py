@@ -98,6 +98,24 @@ def extract_pdf(data: bytes, label: str = "the input", max_pages: int = MAX_PAGE
                              {k: v for k, v in metadata.items() if v not in (None, "")}, tuple(notes))
 
 
+class _Demoted(logging.Handler):
+    """pdfminer's warnings, re-logged at debug level under this module: a damaged PDF either
+    reads or fails with unspin's one-line error, never with pdfminer's lines before it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            log.debug("pdfminer: %s", record.getMessage())
+        except Exception:  # a malformed message must not become a traceback on stderr
+            pass
+
+
+def _quiet_pdfminer() -> None:
+    logger = logging.getLogger("pdfminer")
+    if not any(isinstance(handler, _Demoted) for handler in logger.handlers):
+        logger.addHandler(_Demoted())
+        logger.propagate = False
+
+
 def _read(data: bytes, label: str, max_pages: int) -> tuple[list[list[_Box]], dict, int]:
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTTextBox, LTTextLine
@@ -106,6 +124,7 @@ def _read(data: bytes, label: str, max_pages: int) -> tuple[list[list[_Box]], di
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
 
+    _quiet_pdfminer()
     try:
         document = PDFDocument(PDFParser(io.BytesIO(data)), password="")
     except PDFPasswordIncorrect:

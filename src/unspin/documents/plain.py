@@ -31,16 +31,17 @@ _INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)(?:[^$\n\\]|\\.)+?(?<=\S)\$(?![\d$
 
 
 def decode_text(data: bytes, label: str) -> str:
-    """UTF-8 (or UTF-16 with a BOM), the BOM dropped; anything else is refused with a hint."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """UTF-8 (or UTF-16 or UTF-32 with a BOM), the BOM dropped; anything else is refused with a hint."""
+    from unspin.text.load import decode, looks_binary, wide_encoding
+
+    encoding = wide_encoding(data)
+    if encoding is not None:
         try:
-            return data.decode("utf-16").removeprefix("\ufeff")
+            return data.decode(encoding).removeprefix("\ufeff")
         except UnicodeDecodeError:
             pass
-    if b"\x00" in data[:65536]:  # refused as a format, as the other document readers refuse theirs
+    if looks_binary(data):  # refused as a format, as the other document readers refuse theirs
         raise UnsupportedFormat(f"{label} looks like a binary file, not text", "give a UTF-8 text file")
-    from unspin.text.load import decode
-
     return decode(data, label)
 
 

@@ -8,12 +8,14 @@ start with a tag.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
 from pathlib import PurePath
 
 from unspin.documents.errors import CorruptDocument, EncryptedDocument, NoTextLayer, UnsupportedFormat
+from unspin.text.load import looks_binary, wide_encoding
 
 HEAD = 8192  # bytes looked at for markup sniffing
 
@@ -54,10 +56,11 @@ def suffix(name: str | None) -> str:
 
 
 def head_text(data: bytes, size: int = HEAD) -> str:
-    """The first bytes as text, for sniffing only: UTF-16 by its BOM, else UTF-8 with replacement."""
+    """The first bytes as text, for sniffing only: UTF-16 or UTF-32 by its BOM, else UTF-8 with replacement."""
     head = data[:size]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return head.decode("utf-16", errors="replace")
+    encoding = wide_encoding(head)
+    if encoding is not None:
+        return head.decode(encoding, errors="replace").removeprefix("\ufeff")
     return head.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
@@ -72,7 +75,7 @@ def sniff_format(data: bytes, name: str | None = None) -> str:
     ext = suffix(name)
     if not data.strip() and ext in (".pdf", ".docx"):
         raise CorruptDocument(f"{label} is empty", "check the file was copied completely")
-    if b"%PDF-" in data[:1024]:
+    if _is_pdf(data):
         return "pdf"
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _sniff_zip(data, label, ext)
@@ -89,10 +92,24 @@ def sniff_format(data: bytes, name: str | None = None) -> str:
     for magic, kind in _ARCHIVES.items():
         if data.startswith(magic):
             raise UnsupportedFormat(f"{label} is a {kind} file", "give .txt, .md, .html, .pdf, .docx or JATS .xml")
-    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if looks_binary(data) and wide_encoding(data) is None:
         raise UnsupportedFormat(f"{label} looks like a binary file, not a document",
                                 "give .txt, .md, .html, .pdf, .docx or JATS .xml")
     return _sniff_text(head_text(data), label, ext)
+
+
+def _is_pdf(data: bytes) -> bool:
+    """A PDF starts with "%PDF-"; readers also accept it later in the first kilobyte (after a mail
+    or MacBinary header), so it counts there too, but only in a file that is not UTF-8 text: a
+    real PDF carries binary streams or a binary comment, and a note that mentions "%PDF-" is text."""
+    at = data.find(b"%PDF-", 0, 1024)
+    if at <= 0:
+        return at == 0
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data[:65536], final=False)
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _sniff_zip(data: bytes, label: str, ext: str) -> str:

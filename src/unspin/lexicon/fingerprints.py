@@ -298,7 +298,9 @@ def load_fingerprints(path: str | Path, *, name: str | None = None) -> Fingerpri
         raise InputError(f"fingerprint list {path} not found", "check the path given to --fingerprints") from None
     except OSError as err:
         raise InputError(f"cannot read fingerprint list {path}: {err.strerror}") from None
-    if b"\x00" in raw[:4096]:
+    from unspin.text.load import looks_binary
+
+    if looks_binary(raw):
         raise InputError(f"{path} is a binary file, not a fingerprint list", "export the list as CSV, JSON or TSV")
     try:
         text = raw.decode("utf-8-sig")

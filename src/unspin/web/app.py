@@ -38,7 +38,6 @@ no-referrer, frame-denying and (outside /docs) a restrictive Content-Security-Po
 
 # No `from __future__ import annotations` here: FastAPI reads the handlers' annotations
 # (`request: Request`), and these name classes imported inside `create_app`.
-import json
 import logging
 import re
 from contextlib import asynccontextmanager
@@ -48,8 +47,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from unspin.errors import InputError, ResourceMissing, UnspinError, UsageError
+from unspin.model import Report
 from unspin.web.inputs import Document, RequestProblem, request_documents
-from unspin.web.jobs import JobStore, JobWorker, is_job_id, report_from_dict
+from unspin.web.jobs import JobStore, JobWorker, is_job_id
 from unspin.web.runner import ModelRunner
 from unspin.web.settings import Settings
 
@@ -392,7 +392,7 @@ def create_app(settings: Settings | None = None, *, checker=None):
     async def api_check(request: Request):
         document = await one_document(request, "/api/check")
         report = await check(document)
-        return JSONResponse(report.to_dict())
+        return _report_response(report.to_dict())
 
     @app.post("/api/restore", tags=["check"], summary="Restore the original wording of one text",
               openapi_extra={"requestBody": CHECK_BODY},
@@ -406,7 +406,7 @@ def create_app(settings: Settings | None = None, *, checker=None):
         report = await check(document)
         if format == "text":
             return PlainTextResponse(report.restored)
-        return JSONResponse({"id": report.id, "restored": report.restored, "report": report.to_dict()})
+        return _report_response({"id": report.id, "restored": report.restored, "report": report.to_dict()})
 
     @app.post("/api/jobs", tags=["jobs"], status_code=202, summary="Queue a batch of documents",
               openapi_extra={"requestBody": JOBS_BODY},
@@ -451,8 +451,20 @@ def create_app(settings: Settings | None = None, *, checker=None):
 
 # -- rendering --------------------------------------------------------------------------------------
 
+def _report_response(data: dict[str, Any]):
+    """A report as the CLI writes it (`unspin.report.json.dumps`): valid JSON whatever it holds,
+    where Starlette's JSONResponse would fail on a non-finite number (a 500)."""
+    from starlette.responses import Response
+
+    from unspin.report.json import dumps
+
+    return Response(dumps(data), media_type="application/json")
+
+
 def _line(event: dict[str, Any]) -> bytes:
-    return (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    from unspin.report.json import dumps
+
+    return (dumps(event) + "\n").encode("utf-8")
 
 
 def _document_event(index: int, total: int, document: Document, report) -> dict[str, Any]:
@@ -502,9 +514,10 @@ def _export(rows, format: str, title: str, resources) -> tuple[str, str]:
     from unspin.report.risk import count_words
 
     if format == "jsonl":
-        return "".join(json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n"
-                       for report, _, _ in rows), "application/x-ndjson"
-    pairs = [(report_from_dict(report, words=count_words(text)), text) for report, text, _ in rows]
+        from unspin.report.json import dumps
+
+        return "".join(dumps(report) + "\n" for report, _, _ in rows), "application/x-ndjson"
+    pairs = [(Report.from_dict(report, words=count_words(text)), text) for report, text, _ in rows]
     if format == "csv":
         from unspin.report.csv import render_csv
 

@@ -27,7 +27,6 @@ text (JSON, a form field, text/plain) is checked with `Checker.check`.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -84,6 +83,9 @@ class Document:
     For an uploaded document file, `data` holds its bytes (a batch job stores them and extracts
     again when it checks the document) and `extracted` the `unspin.documents.ExtractedDocument`
     whose `text` is `text`; for text sent as text both are None.
+
+    Not `unspin.batch.inputs.Document` (a place in a corpus, with an error recorded instead of
+    raised, carried in shards): a request's documents are refused as a whole, before any work.
     """
 
     id: Any
@@ -233,14 +235,14 @@ def display_name(raw: str | None) -> str | None:
 
 def check_text(text: str, label: str) -> str:
     """Refuse text the page and the JSON output cannot carry faithfully."""
+    from unspin.text.load import surrogate_at
+
     if "\x00" in text:
         raise InputError(f"{label} contains NUL characters: it looks like binary data, not text",
                          "give UTF-8 text")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise InputError(f"{label} contains an unpaired surrogate (character {err.start})",
-                         "send valid Unicode text") from None
+    at = surrogate_at(text)
+    if at is not None:
+        raise InputError(f"{label} contains an unpaired surrogate (character {at})", "send valid Unicode text")
     return text
 
 
@@ -275,13 +277,14 @@ def upload_documents(data: bytes, filename: str | None) -> list[Document]:
 
 def json_documents(body: bytes, *, batch: bool) -> list[Document]:
     """`{"text": ..., "id": ...}`, or for a batch also `{"documents": [{"id", "text"}, ...]}`."""
+    from unspin.text.load import checked_id, parse_json
+
     try:
-        payload = json.loads(body)
+        payload = parse_json(body, "the body")
     except UnicodeDecodeError:
         raise InputError("the JSON body is not valid UTF-8", "send UTF-8 JSON") from None
-    except json.JSONDecodeError as err:
-        raise RequestProblem(f"the body is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
-                             'send {"text": "..."}') from None
+    except InputError as err:  # malformed, nested too deep, NaN: the request itself is bad
+        raise RequestProblem(err.message, 'send {"text": "..."}') from None
     shape = '{"text": "...", "id": ...}' + (' or {"documents": [{"id": ..., "text": "..."}, ...]}' if batch else "")
     if not isinstance(payload, dict):
         raise InvalidRequest("the JSON body must be an object", f"send {shape}")
@@ -293,11 +296,12 @@ def json_documents(body: bytes, *, batch: bool) -> list[Document]:
         for index, item in enumerate(items):
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise InvalidRequest(f'documents[{index}] must be an object with a string "text"', f"send {shape}")
-            documents.append(Document(item.get("id"), check_text(item["text"], f"documents[{index}]")))
+            documents.append(Document(checked_id(item.get("id"), f"documents[{index}]"),
+                                      check_text(item["text"], f"documents[{index}]")))
         return documents
     if not isinstance(payload.get("text"), str):
         raise InvalidRequest('the JSON body needs a string "text"', f"send {shape}")
-    return [Document(payload.get("id"), check_text(payload["text"], "the text"))]
+    return [Document(checked_id(payload.get("id"), "the body"), check_text(payload["text"], "the text"))]
 
 
 def jsonl_documents(body: bytes) -> list[Document]:

@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 from unspin.errors import InputError, UnspinError
-from unspin.model import Finding, Report
 
 log = logging.getLogger(__name__)
 
@@ -115,20 +114,6 @@ class Claimed:
 
         document = extract_upload(self.data, self.name)
         return lambda checker: checker.check_document(document, id=self.id)
-
-
-def report_from_dict(data: dict[str, Any], words: int = 0) -> Report:
-    """A stored `unspin.report/1` object back as a Report (for the CSV and HTML exports)."""
-    spans = tuple(
-        Finding(start=s["start"], end=s["end"], text=s["text"], suggestion=s["suggestion"],
-                alternatives=tuple(s.get("alternatives") or ()), confidence=s["confidence"],
-                detector=s["detector"], evidence=s.get("evidence") or {}, rule=s.get("rule"),
-                location=s.get("location"))
-        for s in data.get("spans", ())
-    )
-    return Report(id=data.get("id"), mode=data.get("mode", ""), model=data.get("model"), score=data.get("score", 0.0),
-                  verdict=data.get("verdict", "clean"), spans=spans, restored=data.get("restored", ""),
-                  unspin_version=data.get("unspin_version", ""), words=words, document=data.get("document"))
 
 
 class JobStore:

@@ -21,7 +21,7 @@ too) because Linux carries a parent's RSS high-water mark into its children's `r
 After timing, the child checks that the engine and its model were loaded only once
 (`get_engine` returns the same object; the LM loader's cache missed once).
 
-Engines: `fast`, `full` (`unspin.detect.engine.get_engine(mode=...).check`), `peer`
+Engines: `fast`, `full` (`unspin.pipeline.get_checker(mode=...).check`: the whole report), `peer`
 (TorturePhrases_Estimator, its list loaded once; see benchmarks/peer.py) and `peer-readme` (the
 peer called as its README shows, re-reading the list per call; not run by default). An engine
 that cannot load is reported as "not available: <reason>" and its targets as n/a.
@@ -162,21 +162,21 @@ def load_engine(name: str):  # noqa: ANN201 - returns a callable text -> (result
 
         return check, loaded_once
     if name in ("fast", "full"):
-        from unspin.detect.engine import get_engine
+        from unspin.pipeline import get_checker
 
-        engine = get_engine(mode=name)
+        checker = get_checker(mode=name)
 
         def check(text: str) -> int:
-            return len(engine.check(text).spans)
+            return len(checker.check(text).spans)
 
         def loaded_once() -> dict[str, object]:
-            facts: dict[str, object] = {"same_engine": get_engine(mode=name) is engine}
+            facts: dict[str, object] = {"same_engine": get_checker(mode=name) is checker}
             if name == "full":
                 from unspin.detect import lm
 
                 facts["lm_loads"] = lm._load_scorer.cache_info().misses
                 facts["torch_threads"] = __import__("torch").get_num_threads()
-                facts["model"] = engine.model_name
+                facts["model"] = checker.model_name
             facts["ok"] = facts["same_engine"] and facts.get("lm_loads", 1) == 1
             return facts
 

@@ -12,10 +12,10 @@ documents hold them, then by the engine's mean confidence, and written as a PPS-
     engine_report(engine, text, threshold=...)           (the engine's findings down to a lower threshold)
     write_candidates_csv(candidates, path_or_stream)
 
-The engine only reports sites over its decision threshold, which is set for precision on one
-document (fast mode: 0.95, about 1 % recall). Discovery can afford a lower one, since support
-across documents adds the evidence a single site lacks; `engine_report` gives the findings down to
-any threshold through the engine's public `analyse` and `findings`.
+The engine only reports spans over its decision threshold, which is set on dev for precision on one
+document (`data/decision-*.json` holds it). Discovery can afford a lower one, since support across
+documents adds the evidence a single span lacks; `engine_report` gives the findings down to any
+threshold through the engine's `detect(text, threshold)`.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ if TYPE_CHECKING:  # the engine loads thesauri and models; only its type is need
 #   0.3: 0.50 0.44 0.48 0.54    0.4: 0.50 0.56 0.54 0.62    0.5: 0.52 0.52 0.54 0.58
 #   0.6: 0.50 0.56 0.54 0.58    0.7: 0.57 (30 candidates) 0.58 0.56 0.58
 # 0.5 is the lowest floor whose precision stays at or over 0.5 at every corpus size with a full
-# 50 candidates: below it, more of the engine's false flags recur across documents and the ranking
-# cannot push them down (0.2: 0.24-0.34); above it precision gains nothing measurable (about
+# 50 candidates, measured with the thesaurus engine that fast mode was before the learned one
+# (docs/experiments.md): below it, more of the engine's false flags recur across documents and the
+# ranking cannot push them down (0.2: 0.24-0.34); above it precision gains nothing measurable (about
 # +-0.07 at 50 candidates) while the candidates thin out (0.7 gives 30 at 300 passages, 0.9 gives 7).
-# The engine's own threshold (0.95 in fast mode) leaves almost nothing that recurs.
+# Not re-measured with the learned engine.
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_MIN_SUPPORT = 2
 CONTEXT_CHARS = 40  # characters of context kept on each side of an example

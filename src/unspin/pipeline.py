@@ -65,9 +65,10 @@ class Checker:
             raise UsageError(f"unknown mode {mode!r}", "use --mode full or --mode fast")
         self.mode = mode if engine else "fast"  # list matching alone uses no neural model
         self.engine = get_engine(mode=mode, model=model, device=device) if engine else None
-        # The document score is the screening (fast) pass's, calibrated, in every mode: see Engine.
+        # The document score is the engine's screening pass's, calibrated as that engine says
+        # (see Engine and LearnedEngine); list matching alone scores with the thesaurus engine's.
         self.decision = self.engine.screening if self.engine is not None else load_decision("fast")
-        self.calibration = load_calibration("fast")
+        self.calibration = self.engine.calibration if self.engine is not None else load_calibration("fast")
         self.lists: list[FingerprintList] = [
             item if isinstance(item, FingerprintList) else _load_list(ListSource.of(item)) for item in fingerprints
         ]

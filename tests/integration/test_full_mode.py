@@ -43,12 +43,11 @@ def test_python_api_matches_engine(full_engine):
     assert unspin.restore(SPUN) == full_engine.check(SPUN).restored
 
 
-def test_the_document_score_is_the_calibrated_screening_score_in_both_modes(full_engine):
-    """One calibration (fitted on fast mode, measured there) holds for full mode because the score
-    comes from the same screening pass; the neural model changes the spans, not the score."""
-    from unspin.detect.engine import get_engine
-
-    fast = get_engine(mode="fast")
+def test_the_document_score_is_the_calibrated_screening_score_of_the_thesaurus_engine(full_engine,
+                                                                                     thesaurus_engine):
+    """Full mode's score comes from the thesaurus engine's screening pass, whose calibration was
+    fitted there; the neural model changes the spans, not the score."""
+    fast = thesaurus_engine
     for text in (SPUN, "The committee met on Tuesday to discuss the budget for next year."):
         assert full_engine.check(text).score == fast.check(text).score
     assert full_engine.calibration is not None and full_engine.calibration is fast.calibration
@@ -63,3 +62,21 @@ def test_idiom_evidence_agrees_with_the_rule_that_flagged_it(full_engine):
     for span in idioms:
         assert span.evidence["lm_gain"] > 0, span
         assert span.evidence["swap_logprob"] <= 0.0
+
+
+def test_the_learned_engine_with_the_language_model_keeps_only_what_it_verifies():
+    """The learned engine's full mode (measured by scripts/evaluate_learned.py --engine learned-full,
+    not yet what --mode full runs): the LM re-ranks each span's readings and drops a span whose best
+    reading it does not prefer to the written words by the margin."""
+    from unspin.detect.learned import LearnedEngine
+
+    fast = LearnedEngine(mode="fast")
+    full = LearnedEngine(mode="full", detector=fast.detector, verify_margin=0.0)
+    text = ("Women with bosom growth were screened in the clinic. The researchers used profound learning "
+            "to read the scans, and the results were excessively high for little organizations.")
+    fast_spans = {(f.start, f.end) for f in fast.detect(text, threshold=0.3).findings if f.detector != "idiom.v1"}
+    verified = [f for f in full.detect(text, threshold=0.3).findings if f.detector != "idiom.v1"]
+    assert {(f.start, f.end) for f in verified} <= fast_spans
+    for finding in verified:
+        assert finding.detector == "minilm-swap-tagger.v1+lm" and finding.evidence["lm_gain"] >= 0.0
+        assert finding.suggestion != finding.text

@@ -1,4 +1,4 @@
-"""The fast engine's parts: candidates, context, joint restoration, the decision's evaluation."""
+"""The thesaurus engine's parts (full mode's candidates and gate): candidates, context, joint restoration, decisions."""
 
 from __future__ import annotations
 
@@ -22,20 +22,20 @@ def test_context_stops_at_sentence_boundaries():
     assert _right_context(lower, sentence, 6) == ["model", "</s>"]
 
 
-def test_candidates_are_inflected_like_the_observed_word(fast_engine):
-    originals = {c.original for c in fast_engine.generator.for_term("pioneers")}
+def test_candidates_are_inflected_like_the_observed_word(thesaurus_engine):
+    originals = {c.original for c in thesaurus_engine.generator.for_term("pioneers")}
     assert "leaders" in originals and "leader" not in originals
 
 
-def test_idiom_candidates_come_first(fast_engine):
-    candidates = fast_engine.generator.for_term("atmosphere alteration")
+def test_idiom_candidates_come_first(thesaurus_engine):
+    candidates = thesaurus_engine.generator.for_term("atmosphere alteration")
     assert candidates[0].original == "climate change" and candidates[0].sources & IDIOM_SOURCE
 
 
-def test_ranked_entries_are_the_most_probable_neighbours_ties_by_term(fast_engine):
+def test_ranked_entries_are_the_most_probable_neighbours_ties_by_term(thesaurus_engine):
     # The memoised, id-based ranking must pick exactly what ranking the neighbour strings
     # would: the decision models were trained on those candidates.
-    generator = fast_engine.generator
+    generator = thesaurus_engine.generator
     for lemma in ["change", "order", "growth", "set", "deep"]:
         neighbours = generator.thesaurus.neighbours(lemma)
         assert len(neighbours) > generator.max_candidates
@@ -57,31 +57,31 @@ def test_zipf_matches_wordfreq():
         assert zipf(term) == zipf_frequency(term, "en")
 
 
-def test_neighbouring_swaps_are_restored_jointly(fast_engine):
+def test_neighbouring_swaps_are_restored_jointly(thesaurus_engine):
     text = "Women with bosom growth were screened."
     tokens = tokenize(text)
-    sites = fast_engine.candidate_sites(text, tokens)
+    sites = thesaurus_engine.candidate_sites(text, tokens)
     pair = next(s for s in sites if (s.i, s.j) == (2, 4))
     assert pair.candidates[pair.ranking()[0]].original == "breast cancer"
 
 
-def test_spun_example_restores_its_idiom(fast_engine):
-    report = fast_engine.check("Atmosphere alteration is presently the greatest danger.")
+def test_spun_example_restores_its_idiom(thesaurus_engine):
+    report = thesaurus_engine.check("Atmosphere alteration is presently the greatest danger.")
     assert report.spans[0].text == "Atmosphere alteration"
     assert report.spans[0].suggestion == "Climate change"
     assert report.spans[0].detector == "idiom.v1"
     assert report.restored.startswith("Climate change is")
 
 
-def test_empty_and_wordless_inputs(fast_engine):
+def test_empty_and_wordless_inputs(thesaurus_engine):
     for text in ["", "   \n\n", "1234 5678 !!!", "😀😀"]:
-        report = fast_engine.check(text)
+        report = thesaurus_engine.check(text)
         assert report.score == 0 and report.spans == () and report.restored == text
 
 
-def test_clean_sentence_is_not_flagged(fast_engine):
+def test_clean_sentence_is_not_flagged(thesaurus_engine):
     text = "The committee met on Tuesday to discuss the budget for next year."
-    assert fast_engine.check(text).spans == ()
+    assert thesaurus_engine.check(text).spans == ()
 
 
 def test_tree_ensemble_walks_to_leaves():
@@ -100,12 +100,12 @@ def test_shipped_decision_model_is_complete():
 
 
 @pytest.mark.parametrize("mode", ["fast", "gate", "full"])
-def test_every_shipped_decision_reads_only_features_the_engine_computes(fast_engine, mode):
+def test_every_shipped_decision_reads_only_features_the_engine_computes(thesaurus_engine, mode):
     text = "Recent advances in counterfeit consciousness have changed the field. Then again, costs rose."
     from unspin.detect.engine import add_neural_site_features
 
     tokens = tokenize(text)
-    sites = fast_engine.candidate_sites(text, tokens)
+    sites = thesaurus_engine.candidate_sites(text, tokens)
     if mode == "full":  # the neural features, as computed after verification (here: none verified)
         add_neural_site_features(sites, len(tokens))
     assert set(load_decision(mode).site.features) <= set(sites[0].features)

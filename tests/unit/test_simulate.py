@@ -145,3 +145,57 @@ def test_property_edits_slice_and_never_overlap(lex, words, seps, rate, seed, re
     result = spin(text, rate=rate, seed=seed, thesaurus=thesaurus)
     check_offsets(text, result)
     assert result == spin(text, rate=rate, seed=seed, thesaurus=thesaurus)
+
+
+# -- spinner profiles ------------------------------------------------------------------------------
+
+def test_profiles_keep_offsets_and_determinism(lex):
+    from unspin.evaluate.simulate import PROFILES
+
+    for name in ("mythes", "mythes-rare"):
+        profile = PROFILES[name]
+        result = spin(TEXT, rate=0.5, seed=3, thesaurus=lex.mythes, profile=profile)
+        check_offsets(TEXT, result)
+        assert spin(TEXT, rate=0.5, seed=3, thesaurus=lex.mythes, profile=profile) == result
+
+
+def test_a_profile_without_its_quirks_spins_as_the_plain_simulator(lex):
+    from unspin.evaluate.simulate import Profile
+
+    plain = spin(TEXT, rate=0.5, seed=9, thesaurus=lex.mythes)
+    assert spin(TEXT, rate=0.5, seed=9, thesaurus=lex.mythes, profile=Profile("p", ("mythes",))) == plain
+
+
+def test_phrase_profiles_rewrite_function_words_into_stock_phrases(lex):
+    from unspin.evaluate.simulate import Profile, stock_phrases
+
+    text = "We stayed home because it rained, although the forecast was good."
+    profile = Profile("phrases", ("mythes",), phrases=True)
+    result = spin(text, rate=1.0, seed=1, thesaurus=lex.mythes, profile=profile)
+    check_offsets(text, result)
+    by_original = {e.original.lower(): e.spun.lower() for e in result.edits}
+    assert by_original["because"] in stock_phrases()["because"]
+    assert by_original["although"] in stock_phrases()["although"]
+    # The plain simulator leaves function words alone.
+    assert all(e.original.lower() not in ("because", "although") for e in spin(text, rate=1.0, seed=1, thesaurus=lex.mythes).edits)
+
+
+def test_rare_bias_picks_rarer_entries(lex):
+    from unspin.detect.candidates import zipf
+    from unspin.evaluate.simulate import Profile
+
+    def mean_zipf(profile):
+        edits = [e for seed in range(6) for e in spin(TEXT, rate=1.0, seed=seed, thesaurus=lex.mythes, profile=profile).edits]
+        return sum(zipf(e.spun.lower()) for e in edits) / len(edits)
+
+    assert mean_zipf(Profile("rare", ("mythes",), rare_bias=2.0)) < mean_zipf(Profile("any", ("mythes",))) - 0.3
+
+
+def test_broken_inflection_leaves_base_forms(lex):
+    from unspin.evaluate.simulate import Profile
+
+    text = "The students carried out experiments, making the models bigger and running the tests."
+    broken = Profile("broken", ("mythes",), broken_inflection=1.0)
+    edits = [e for seed in range(6) for e in spin(text, rate=1.0, seed=seed, thesaurus=lex.mythes, profile=broken).edits]
+    inflected = [e for e in edits if e.original.lower() in ("carried", "making", "running", "students", "experiments")]
+    assert inflected and all(e.spun.lower() in lex.mythes for e in inflected)  # a dictionary entry, not re-inflected

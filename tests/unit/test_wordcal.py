@@ -61,11 +61,11 @@ def test_the_fold_holds_nlp_corpus_passages_only_about_half_of_them():
     assert 0.4 < share < 0.6
 
 
-def test_engine_sites_carry_the_clean_text_features(fast_engine):
+def test_engine_sites_carry_the_clean_text_features(thesaurus_engine):
     from unspin.text.tokenize import tokenize
 
     text = "The neighborhood pioneers said the arrangement was affirmed."
-    sites = fast_engine.candidate_sites(text, tokenize(text))
+    sites = thesaurus_engine.candidate_sites(text, tokenize(text))
     assert sites
     for site in sites:
         for name in ("clean_gain", "clean_hit_rate", "gain_over_clean", "channel_gain", "emission_ratio"):

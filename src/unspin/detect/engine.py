@@ -23,6 +23,7 @@ from functools import lru_cache
 from unspin.detect.candidates import IDIOM_SOURCE, Candidate, CandidateGenerator, zipf
 from unspin.detect.decide import DecisionModel, load_decision
 from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
+from unspin.detect.protocol import Detection
 from unspin.errors import UsageError
 from unspin.lexicon.wordcal import WordCalibration, load_word_calibration
 from unspin.model import Finding, Report
@@ -83,14 +84,6 @@ class Site:
         """Candidate indices, best first: by the neural model when it ran, else the trigram."""
         key = self.neural if self.neural is not None else self.scores
         return sorted(range(len(self.candidates)), key=lambda k: (-key[k], k))
-
-
-@dataclass(frozen=True)
-class Detection:
-    findings: list[Finding]
-    words: int
-    rate: float  # estimated share of the words a spinner swapped
-    expected: float  # expected number of swaps by the screening pass (its findings' summed probability)
 
 
 class Engine:
@@ -401,8 +394,13 @@ class Engine:
 
 
 @lru_cache(maxsize=4)
-def get_engine(mode: str = "full", model: str | None = None, device: str = "auto") -> Engine:
-    """One engine per configuration and process: models and tables load once."""
+def get_engine(mode: str = "full", model: str | None = None, device: str = "auto"):
+    """One engine per configuration and process: models and tables load once. Fast mode is the
+    learned engine (`unspin.detect.learned`); full mode is still this engine with its language model."""
+    from unspin.detect.learned import LearnedEngine
+
+    if mode == "fast":
+        return LearnedEngine(mode="fast")
     return Engine(mode=mode, model=model, device=device)
 
 

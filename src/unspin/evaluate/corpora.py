@@ -111,6 +111,18 @@ def in_word_calibration_fold(passage: Document) -> bool:
     return bucket < 50
 
 
+# The train split is cut again for the learned engine: 85 % of its passages teach the swap
+# detector (scripts/train_detector.py), the other 15 % its decision
+# (scripts/train_learned_decision.py), which must learn how the detector errs on text it never saw.
+_DETECTOR_FOLD_SALT = "unspin-detector-fold/1"
+
+
+def in_detector_fold(passage_id: str) -> bool:
+    """Whether a train passage is one the swap detector trains on (else the decision's)."""
+    bucket = int(hashlib.sha256(f"{_DETECTOR_FOLD_SALT}\0{passage_id}".encode()).hexdigest()[:8], 16) % 100
+    return bucket < 85
+
+
 def _check_split(split: str) -> None:
     if split not in SPLITS:
         raise UsageError(f"unknown split {split!r}", hint=f"use one of {', '.join(SPLITS)}")

@@ -9,13 +9,22 @@ Hold the dictionary out: the evaluation spins with `load_thesaurus(("mythes",))`
 restorer reads Moby + WordNet. MyThes is derived from WordNet, so the two overlap; `overlap()`
 measures by how much, for honest reporting.
 
-Determinism: one `random.Random(seed)`, two draws per swappable unit (swap?, which entry?), and
-only sorted candidate lists, so the same text, rate, seed and thesaurus give the same result.
+Real spinners differ from one another, and a detector trained on one of them learns its quirks.
+A `Profile` describes one: its dictionaries, whether it also swaps stock phrases and function
+words ("because" -> "in light of the fact that", from the idiom table read backwards), how strongly
+it prefers rare synonyms, and how often it forgets to re-inflect ("running" -> "sprint").
+`PROFILES` are the ones the detector trains and is evaluated on (`scripts/train_detector.py`).
+
+Determinism: one `random.Random(seed)`, two draws per swappable unit (swap?, which entry?) plus
+one for a profile that breaks inflection, and only sorted candidate lists, so the same text, rate,
+seed, thesaurus and profile give the same result.
 """
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,39 +55,82 @@ class SpinResult:
     edits: tuple[Edit, ...]
 
 
-def spin(text: str, *, rate: float, seed: int, thesaurus: Thesaurus) -> SpinResult:
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """How one spinner behaves (see the module docstring)."""
+
+    name: str
+    sources: tuple[str, ...]  # the thesauri it draws from (`load_thesaurus` names)
+    phrases: bool = False  # also rewrite stock phrases and function words, the idiom table read backwards
+    rare_bias: float = 0.0  # 0: any entry alike; b: an entry weighs exp(-b * its Zipf frequency)
+    broken_inflection: float = 0.0  # share of inflected swaps left in the entry's base form
+
+
+# What the detector learns from, and what it is tested on. MyThes is never trained on: it is the
+# held-out dictionary (it derives from WordNet, so `overlap()` says how far it is really unseen).
+TRAIN_PROFILES = (
+    Profile("moby", ("moby",)),
+    Profile("moby-rare", ("moby",), phrases=True, rare_bias=1.0, broken_inflection=0.2),
+    Profile("wordnet", ("wordnet",), phrases=True),
+    Profile("wordnet-rare", ("wordnet",), rare_bias=1.0, broken_inflection=0.2),
+    Profile("moby-wordnet", ("moby", "wordnet"), phrases=True, rare_bias=0.5),
+)
+HELD_OUT_PROFILES = (
+    Profile("mythes", ("mythes",)),
+    # No stock phrases here: the engine ships the idiom table they come from, so they would not be unseen.
+    Profile("mythes-rare", ("mythes",), rare_bias=1.0, broken_inflection=0.2),
+)
+PROFILES = {p.name: p for p in TRAIN_PROFILES + HELD_OUT_PROFILES}
+
+
+def spin(text: str, *, rate: float, seed: int, thesaurus: Thesaurus, profile: Profile | None = None,
+         phrases: Mapping[str, tuple[str, ...]] | None = None) -> SpinResult:
     """Spin `text`: each swappable word or phrase is replaced with probability `rate`.
 
     At each word the longest thesaurus entry starting there (up to `thesaurus.max_words` words,
     inflected forms included) is tried first, then shorter ones. Function words, words under three
     letters, words glued to digits and capitalised words inside a sentence (names, acronyms) are
     left alone. The replacement is any neighbour of any reading of the entry, re-inflected to the
-    observed form and written in the observed case.
+    observed form and written in the observed case. A `profile` (whose `sources` the caller has
+    loaded as `thesaurus`) adds phrase swaps from `phrases` (original -> spun wordings; the idiom
+    table backwards by default), rare-entry bias and broken inflection.
     """
     if not 0.0 <= rate <= 1.0:
         raise UsageError(f"rate must be between 0 and 1, got {rate!r}")
     rng = random.Random(seed)
     tokens = tokenize(text)
+    profile = profile or Profile("plain", thesaurus.sources)
+    if profile.phrases and phrases is None:
+        phrases = stock_phrases()
+    phrases = phrases if profile.phrases else {}
+    longest_phrase = max((len(p.split()) for p in phrases), default=0)
     pieces: list[str] = []
     edits: list[Edit] = []
     cursor = 0  # input offset copied so far
     out_len = 0  # length of the spun text built so far
     i = 0
     while i < len(tokens):
-        unit = _unit_at(text, tokens, i, thesaurus)
-        if unit is None:
+        stock = _phrase_at(text, tokens, i, phrases, longest_phrase)
+        unit = None if stock else _unit_at(text, tokens, i, thesaurus)
+        if stock is None and unit is None:
             i += 1
             continue
-        n, readings = unit
+        n = stock[0] if stock else unit[0]
         i += n
         if rng.random() >= rate:
             continue
         start, end = tokens[i - n].start, tokens[i - 1].end
         surface = text[start:end]
-        candidates = _candidates(" ".join(surface.lower().split()), readings, thesaurus)
+        if stock:
+            candidates = list(stock[1])
+        else:
+            readings = unit[1]
+            if profile.broken_inflection and rng.random() < profile.broken_inflection:
+                readings = tuple((lemma, "base") for lemma, _ in readings)
+            candidates = _candidates(" ".join(surface.lower().split()), readings, thesaurus)
         if not candidates:
             continue
-        replacement = match_case(surface, rng.choice(candidates))
+        replacement = match_case(surface, _choose(rng, candidates, profile.rare_bias))
         pieces.append(text[cursor:start])
         out_len += start - cursor
         pieces.append(replacement)
@@ -87,6 +139,75 @@ def spin(text: str, *, rate: float, seed: int, thesaurus: Thesaurus) -> SpinResu
         cursor = end
     pieces.append(text[cursor:])
     return SpinResult("".join(pieces), tuple(edits))
+
+
+def _choose(rng: random.Random, candidates: list[str], rare_bias: float) -> str:
+    if not rare_bias:
+        return rng.choice(candidates)
+    weights = [math.exp(-rare_bias * _zipf(c)) for c in candidates]
+    return rng.choices(candidates, weights)[0]
+
+
+@lru_cache(maxsize=262144)
+def _zipf(term: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(term, "en")
+
+
+@lru_cache(maxsize=1)
+def stock_phrases() -> dict[str, tuple[str, ...]]:
+    """Original wording -> the stock phrases spinners write for it: the idiom table backwards, plus
+    function words and short connectives that spinners rewrite ("now" -> "presently")."""
+    from unspin.lexicon.idioms import load_idioms
+
+    backwards: dict[str, set[str]] = {}
+    for spun, originals in load_idioms().entries.items():
+        for original in originals:
+            backwards.setdefault(original.lower(), set()).add(spun)
+    for original, spun in _FUNCTION_SWAPS.items():
+        backwards.setdefault(original, set()).update(spun)
+    return {original: tuple(sorted(spun)) for original, spun in sorted(backwards.items())}
+
+
+# Function words and connectives as SpinBot-style tools rewrite them (written for unspin from
+# their typical output; none is a science term).
+_FUNCTION_SWAPS: dict[str, tuple[str, ...]] = {
+    "because": ("in light of the fact that", "since", "on the grounds that", "due to the fact that"),
+    "although": ("in spite of the fact that", "despite the fact that", "regardless of whether"),
+    "now": ("presently", "right now", "at this point"),
+    "also": ("likewise", "additionally", "too"),
+    "but": ("yet", "however", "be that as it may"),
+    "however": ("nonetheless", "be that as it may", "in any case"),
+    "very": ("extremely", "exceptionally", "incredibly"),
+    "many": ("numerous", "various", "a wide range of"),
+    "about": ("around", "roughly", "concerning"),
+    "after": ("subsequent to", "in the wake of", "following"),
+    "before": ("prior to", "ahead of"),
+    "so": ("along these lines", "in this way", "consequently"),
+    "if": ("in the event that", "on the off chance that", "assuming"),
+    "while": ("whilst", "though"),
+    "with": ("alongside", "along with"),
+    "said": ("expressed", "stated"),
+    "often": ("frequently", "regularly", "oftentimes"),
+    "still": ("in any case", "all things considered"),
+}
+
+
+def _phrase_at(text: str, tokens: list[Token], i: int, phrases: Mapping[str, tuple[str, ...]],
+               longest: int) -> tuple[int, tuple[str, ...]] | None:
+    """The longest stock phrase starting at word i: (number of words, what a spinner writes for it)."""
+    for n in range(min(longest, len(tokens) - i), 0, -1):
+        window = tokens[i:i + n]
+        if any(text[a.end:b.start] != " " for a, b in zip(window, window[1:])):
+            continue
+        if window[0].text[:1].isupper() and not window[0].sentence_start:
+            continue
+        phrase = " ".join(t.lower for t in window)
+        spun = tuple(s for s in phrases.get(phrase, ()) if s != phrase)
+        if spun:
+            return n, spun
+    return None
 
 
 def _eligible_word(text: str, token: Token, alone: bool) -> bool:
@@ -202,4 +323,5 @@ def overlap(edits: tuple[Edit, ...] | list[Edit], thesaurus: Thesaurus) -> float
     return linked / len(edits)
 
 
-__all__ = ["Edit", "SpinResult", "spin", "overlap"]
+__all__ = ["Edit", "SpinResult", "Profile", "PROFILES", "TRAIN_PROFILES", "HELD_OUT_PROFILES", "spin", "overlap",
+           "stock_phrases"]

@@ -1,0 +1,130 @@
+"""Precision / recall / restoration of an engine on held-out-dictionary spinning, clean text and
+tortured phrases, with the document score's AUC; writes the table it prints.
+
+    .venv/bin/python scripts/evaluate_learned.py --split dev                 # tune on this
+    .venv/bin/python scripts/evaluate_learned.py --split test --write docs/evaluation
+    .venv/bin/python scripts/evaluate_learned.py --split test --engine thesaurus-fast   # the engine before
+
+`--engine learned` (the default) is fast mode's learned engine, its word probabilities cached
+(`unspin.evaluate.learned.CachedDetector`); `learned-full` adds the language model's verification
+(`--margin`); `thesaurus-fast` is the trigram-gated thesaurus engine that fast mode was before it
+and `thesaurus-full` today's full mode, measured by the same code on the same cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from unspin.evaluate import learned
+from unspin.evaluate.simulate import HELD_OUT_PROFILES
+
+log = logging.getLogger("evaluate_learned")
+
+
+def make_engine(name: str, margin: float = 0.0):
+    if name in ("learned", "learned-full"):
+        from unspin.detect.encoder import get_detector
+        from unspin.detect.learned import LearnedEngine
+
+        detector = learned.CachedDetector(get_detector())
+        mode = "full" if name == "learned-full" else "fast"
+        return LearnedEngine(mode=mode, detector=detector, verify_margin=margin), detector
+    if name == "thesaurus-fast":
+        from unspin.detect.engine import Engine
+
+        return Engine(mode="fast"), None
+    if name == "thesaurus-full":
+        from unspin.detect.engine import Engine
+
+        return Engine(mode="full"), None
+    raise SystemExit(f"unknown engine {name!r}: use learned, learned-full, thesaurus-fast or thesaurus-full")
+
+
+def run(engine, split: str, limit: int, tortured_limit: int | None) -> list[dict]:
+    rows = []
+    clean = learned.clean_cases(split, limit=limit)
+    started = time.perf_counter()
+    clean_counts, clean_judged = learned.score(engine, clean)
+    clean_scores = [j.score for j in clean_judged]
+    rows.append({"suite": "clean", "cases": len(clean), **clean_counts.as_dict(),
+                 "called_clean": sum(j.verdict == "clean" for j in clean_judged),
+                 "seconds": round(time.perf_counter() - started, 1)})
+    for profile in HELD_OUT_PROFILES:
+        cases = learned.spun_cases(split, profile.name, limit=limit)
+        started = time.perf_counter()
+        counts, judged = learned.score(engine, cases)
+        heavy = [j.score for j, c in zip(judged, cases) if c.rate >= 0.05]
+        called_clean = sum(j.verdict == "clean" for j, c in zip(judged, cases) if c.rate >= 0.1)
+        rows.append({"suite": f"held-out {profile.name}", "cases": len(cases), **counts.as_dict(),
+                     "document_auc": learned.auc(heavy, clean_scores),
+                     "spun_10pct_called_clean": called_clean,
+                     "dictionary_overlap": round(learned.dictionary_overlap(cases), 3),
+                     "seconds": round(time.perf_counter() - started, 1)})
+    try:
+        cases = learned.tortured_cases(split, limit=tortured_limit)
+    except Exception as error:  # the PPS list is optional: without it the suite is left out, and said so
+        log.warning("tortured suite skipped: %s", error)
+        cases = []
+    if cases:
+        started = time.perf_counter()
+        counts, _ = learned.score(engine, cases)
+        rows.append({"suite": "tortured (unlisted)", "cases": len(cases), **counts.as_dict(),
+                     "seconds": round(time.perf_counter() - started, 1)})
+    return rows
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def table(rows: list[dict]) -> str:
+    columns = ("suite", "cases", "words", "gold", "precision", "recall", "restoration", "restoration_detected",
+               "false_flags_per_1k", "document_auc", "spun_10pct_called_clean")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", default="dev", choices=("dev", "test"))
+    parser.add_argument("--engine", default="learned")
+    parser.add_argument("--margin", type=float, default=0.0, help="learned-full: the LM's verification margin (nats)")
+    parser.add_argument("--limit", type=int, default=60, help="passages per suite (half Brown, half nlp-corpus)")
+    parser.add_argument("--tortured-limit", type=int, default=None)
+    parser.add_argument("--write", type=Path, help="also write the table as Markdown into this folder "
+                                                   "(as ENGINE-SPLIT.md)")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    engine, cache = make_engine(args.engine, args.margin)
+    try:
+        rows = run(engine, args.split, args.limit, args.tortured_limit)
+    finally:
+        if cache is not None:
+            cache.save()
+    text = table(rows)
+    print(text)
+    command = " ".join(["scripts/evaluate_learned.py", *(argv if argv is not None else sys.argv[1:])])
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n")
+    if args.write:
+        header = (f"# Engine `{args.engine}`, split `{args.split}`\n\nMeasured {time.strftime('%Y-%m-%d')} on "
+                  f"{platform.machine()} ({os.cpu_count()} cores) by `{command}`; {args.limit} passages per suite "
+                  f"(half Brown, half nlp-corpus), each held-out profile at rates {', '.join(map(str, learned.SUITE_RATES))}.\n\n")
+        args.write.mkdir(parents=True, exist_ok=True)
+        (args.write / f"{args.engine}-{args.split}.md").write_text(header + text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,369 @@
+"""The learned engine: the swap detector's verdict per word, decided with the channel's prior, restored.
+
+Per document:  words -> P(swapped) per word from the fine-tuned encoder (`encoder`) -> decision
+features (that probability, how many words nearby look swapped too, the word's frequency and
+kind) -> P(spun) per word from a logistic decision learned on text the encoder never trained on
+(`scripts/train_learned_decision.py`) -> runs of flagged words become spans -> each span is
+restored from the dictionaries read backwards, scored with both sides of its context.
+
+Why the neighbourhood matters: a rare-but-right word looks odd to the encoder too; what tells it
+from a swap is that a spinner swaps at a rate, so swapped words come in company, while a rare word
+in clean text stands alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from unspin.detect.candidates import IDIOM_SOURCE, CandidateGenerator, zipf
+from unspin.detect.decide import DecisionModel, LogisticModel, load_decision
+from unspin.detect.encoder import SwapDetector, get_detector
+from unspin.detect.ngram import load_trigram_model
+from unspin.detect.protocol import Detection
+from unspin.lexicon.stopwords import FUNCTION_WORDS
+from unspin.model import Finding
+from unspin.text.tokenize import Token, match_case, tokenize
+
+DECISION = "learned"  # data/decision-learned-v1.json
+DETECTOR_NAME = "minilm-swap-tagger.v1"
+NEIGHBOURHOOD = 30  # words each side over which the share of suspicious neighbours is counted
+SUSPICIOUS = 0.5  # a neighbour counts as suspicious at this detector probability
+DOC_MIN_WORDS = 200  # a shorter text's rate is counted over this many words (one swap in a title is not a rate)
+JOIN = 0.5  # neighbouring words join one span from this fraction of the decision's own threshold
+BEAM = 16  # readings kept per position when a multi-word span is restored word by word
+WORD_POOL = 12  # candidates per word that the beam combines, the best in the word's own context
+MAX_BEAM_WORDS = 6  # longer spans are restored as phrases only
+ALTERNATIVES_SHOWN = 3
+VERIFIED = 6  # full mode: readings per span that the causal LM scores
+VERIFY_MARGIN = 0.0  # full mode: nats by which the LM must prefer a reading to keep the span
+# A stock spinner idiom ("in spite of the fact that") whose original reads better in context is
+# flagged by the table, whatever the encoder says. Held-out evaluation cannot measure this rule
+# (the table must not spin its own test text), so the confidence is a stated prior, as before.
+IDIOM_CONFIDENCE = 0.95
+IDIOM_DETECTOR = "idiom.v1"
+
+
+class Reading(NamedTuple):
+    """A candidate original for a span."""
+
+    wording: str
+    score: float  # trigram ln P with both sides of the context + the channel's ln P
+    sources: int  # thesaurus / idiom-table bits that link it to the written words
+    channel: float  # ln P(written | this original): how likely a spinner made the swap
+
+
+@dataclass
+class Span:
+    """Words i..j-1 flagged together, with their candidate originals (best first)."""
+
+    i: int
+    j: int
+    readings: list[Reading]  # best first
+    written: float  # trigram score of the written words in the same context
+    lm_gain: float | None = None  # full mode: the LM's best reading over the written words, in nats
+
+
+@dataclass
+class WordEvidence:
+    """What the decision sees for every word of a text."""
+
+    tokens: list[Token]
+    probability: np.ndarray  # the encoder's P(swapped)
+    features: np.ndarray  # one row per word, columns as FEATURES
+    rate: float  # the text's share of suspicious words
+
+    def feature(self, name: str, i: int, j: int) -> np.ndarray:
+        return self.features[i:j, FEATURES.index(name)]
+
+
+FEATURES = ("logit", "window", "window_mass", "doc", "logit_x_window", "neighbour_max", "zipf",
+            "function_word", "capitalised", "letters")
+
+
+def word_features(tokens: list[Token], probability: np.ndarray) -> tuple[np.ndarray, float]:
+    """Decision features per word (one row each, columns as FEATURES), and the text's share of
+    suspicious words. Arrays, not a dict per word: a 10 MB text has 1.7 million words."""
+    n = len(tokens)
+    p = np.clip(probability.astype(np.float64), 1e-6, 1 - 1e-6)
+    suspicious = (p >= SUSPICIOUS).astype(np.float64)
+    hits = np.concatenate([[0.0], np.cumsum(suspicious)])
+    mass = np.concatenate([[0.0], np.cumsum(p)])
+    rate = float(hits[n] / max(n, DOC_MIN_WORDS))
+    k = np.arange(n)
+    a, b = np.maximum(0, k - NEIGHBOURHOOD), np.minimum(n, k + NEIGHBOURHOOD + 1)
+    # Fixed denominators (beyond the text's edges counts as clean) and the word's own vote left
+    # out, so that the neighbourhood is evidence about the word, not the word again.
+    window = (hits[b] - hits[a] - suspicious) / (2 * NEIGHBOURHOOD)
+    window_mass = (mass[b] - mass[a] - p) / (2 * NEIGHBOURHOOD)
+    doc = (hits[n] - suspicious) / max(n, DOC_MIN_WORDS)
+    logit = np.log(p / (1 - p))
+    padded = np.concatenate([[0.0], p, [0.0]])
+    neighbour_max = np.maximum(padded[:-2], padded[2:])
+    lower = [t.lower for t in tokens]
+    table = np.column_stack([
+        logit, window, window_mass, doc, logit * window, neighbour_max,
+        np.array([zipf(w) for w in lower], dtype=np.float64),
+        np.array([w in FUNCTION_WORDS for w in lower], dtype=np.float64),
+        np.array([t.text[:1].isupper() and not t.sentence_start for t in tokens], dtype=np.float64),
+        np.array([min(len(w), 15) for w in lower], dtype=np.float64),
+    ]) if n else np.zeros((0, len(FEATURES)))
+    return table, rate
+
+
+def site_probabilities(model: LogisticModel, table: np.ndarray) -> np.ndarray:
+    """The logistic decision for every row of a `word_features` table at once."""
+    columns = [FEATURES.index(name) for name in model.features]
+    z = model.intercept + ((table[:, columns] - np.asarray(model.mean)) / np.asarray(model.scale)) @ np.asarray(model.coef)
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+
+class LearnedEngine:
+    """Implements `unspin.detect.protocol.Detector` with the fine-tuned encoder (fast mode)."""
+
+    def __init__(self, mode: str = "fast", model: str | None = None, device: str = "auto",
+                 decision: DecisionModel | None = None, detector: SwapDetector | None = None,
+                 verify_margin: float = VERIFY_MARGIN) -> None:
+        self.mode = mode
+        self.detector = detector or get_detector()
+        self.detector_name = DETECTOR_NAME if mode == "fast" else DETECTOR_NAME + "+lm"
+        self.neural = None
+        if mode == "full":
+            from unspin.detect.lm import get_scorer
+
+            self.neural = get_scorer(model, device)
+        self.verify_margin = verify_margin
+        # `decision` is given only while the decision itself is being trained (scripts/).
+        self.decision = decision if decision is not None else load_decision(DECISION)
+        self.screening = self.decision
+        self.calibration = None  # the document model is fitted on held-out text directly
+        self.model_name = self.neural.name if self.neural is not None else None
+        self.trigram = load_trigram_model()
+        self.generator = CandidateGenerator()
+
+    # -- evidence and decision --------------------------------------------------------------
+
+    def evidence(self, text: str, tokens: list[Token] | None = None) -> WordEvidence:
+        tokens = tokenize(text) if tokens is None else tokens
+        probability = self.detector.word_probabilities(text, tokens)
+        features, rate = word_features(tokens, probability)
+        return WordEvidence(tokens, probability, features, rate)
+
+    def detect(self, text: str, threshold: float | None = None) -> Detection:
+        evidence = self.evidence(text)
+        tokens = evidence.tokens
+        threshold = self.decision.site.threshold if threshold is None else threshold
+        decided = site_probabilities(self.decision.site, evidence.features)
+        lower = [t.lower for t in tokens]
+        sentence = _sentence_ids(tokens)
+        # An idiom span is always reported at the engine's own threshold, and like any other
+        # span only at thresholds its confidence reaches.
+        idiom_confidence = max(IDIOM_CONFIDENCE, self.decision.site.threshold)
+        idioms = self._idiom_findings(text, tokens, lower, sentence, idiom_confidence) \
+            if idiom_confidence >= threshold else []
+        taken = {k for i, j, _ in idioms for k in range(i, j)}
+        spans = [Span(i, j, self.readings(lower, sentence, i, j),
+                      _context_score(self.trigram, lower, sentence, i, j, lower[i:j]))
+                 for i, j in flagged_spans(text, tokens, decided, threshold, JOIN * self.decision.site.threshold)
+                 if not taken & set(range(i, j))]
+        if self.neural is not None:
+            spans = self._verify(text, tokens, spans)
+        learned = [(span.i, span.j, self._finding(text, tokens, evidence, decided, span)) for span in spans]
+        findings = [finding for _, _, finding in sorted(idioms + learned, key=lambda item: item[0])]
+        screened = decided[decided >= self.decision.site.threshold]
+        expected = float(screened.sum()) + idiom_confidence * len(idioms)
+        return Detection(findings, len(tokens), evidence.rate, expected)
+
+    def _verify(self, text: str, tokens: list[Token], spans: list[Span]) -> list[Span]:
+        """Full mode: the causal LM re-ranks each span's best VERIFIED readings with everything
+        before the span and a window after it, and a span whose best reading it does not prefer to
+        the written words by `verify_margin` nats (the channel's ln P included) is dropped."""
+        from unspin.detect.lm import Query
+
+        queries = []
+        for span in spans:
+            observed = text[tokens[span.i].start:tokens[span.j - 1].end]
+            alternatives = (observed,) + tuple(_cased(observed, r.wording, tokens[span.i]) for r in span.readings[:VERIFIED])
+            queries.append(Query(tokens[span.i].start, tokens[span.j - 1].end, alternatives))
+        results = self.neural.score_in_context(text, queries) if queries else []
+        kept = []
+        for span, scores in zip(spans, results):
+            readings = span.readings[:VERIFIED]
+            if not readings:
+                continue  # nothing to restore and nothing to verify with: full mode shows only what it verified
+            lm = [a + r.channel for a, r in zip(scores.alternatives[1:], readings)]
+            order = sorted(range(len(readings)), key=lambda k: (-lm[k], k))
+            gain = lm[order[0]] - scores.alternatives[0]
+            if gain < self.verify_margin:
+                continue
+            kept.append(Span(span.i, span.j, [readings[k] for k in order], span.written, lm_gain=gain))
+        return kept
+
+    def _idiom_findings(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
+                        confidence: float) -> list[tuple[int, int, Finding]]:
+        """Stock spinner phrases of the idiom table whose original reads better here, longest first."""
+        table = self.generator.idioms
+        found: list[tuple[int, int, Finding]] = []
+        taken: set[int] = set()
+        for n in range(table.max_words, 0, -1):
+            for i in range(len(tokens) - n + 1):
+                j = i + n
+                if taken & set(range(i, j)) or sentence[i] != sentence[j - 1] or \
+                        not all(_joined(text, tokens, k) for k in range(i, j - 1)):
+                    continue
+                originals = table.originals(" ".join(lower[i:j]))
+                if not originals:
+                    continue
+                written = _context_score(self.trigram, lower, sentence, i, j, lower[i:j])
+                scored = sorted(((_context_score(self.trigram, lower, sentence, i, j, o.lower().split()), o)
+                                 for o in originals), key=lambda item: (-item[0], item[1]))
+                if scored[0][0] <= written:
+                    continue  # the phrase reads as well as its original here: ordinary English
+                observed = text[tokens[i].start:tokens[j - 1].end]
+                cased = [_cased(observed, o.lower(), tokens[i]) for _, o in scored]
+                found.append((i, j, Finding(
+                    start=tokens[i].start, end=tokens[j - 1].end, text=observed, suggestion=cased[0],
+                    alternatives=tuple(cased[1:ALTERNATIVES_SHOWN + 1]), confidence=confidence,
+                    detector=IDIOM_DETECTOR,
+                    evidence={"idiom_table": table.version, "trigram_gain": round(scored[0][0] - written, 3)})))
+                taken.update(range(i, j))
+        return found
+
+    # -- restoration --------------------------------------------------------------------------
+
+    def _finding(self, text: str, tokens: list[Token], evidence: WordEvidence, decided: np.ndarray,
+                 span: Span) -> Finding:
+        i, j = span.i, span.j
+        start, end = tokens[i].start, tokens[j - 1].end
+        observed = text[start:end]
+        cased = [_cased(observed, r.wording, tokens[i]) for r in span.readings]
+        suggestion = cased[0] if cased else observed
+        evidence_dict = {
+            "detector_probability": round(float(evidence.probability[i:j].max()), 4),
+            "suspicious_nearby": round(float(evidence.feature("window", i, j).max()), 4),
+            "word_zipf": round(float(evidence.feature("zipf", i, j).min()), 2),
+        }
+        if span.readings:
+            best = span.readings[0]
+            evidence_dict["trigram_gain"] = round(best.score - best.channel - span.written, 3)
+            evidence_dict["swap_logprob"] = round(best.channel, 3)
+            evidence_dict["sources"] = _source_names(best.sources)
+        else:
+            evidence_dict["no_candidate"] = True
+        if span.lm_gain is not None:
+            evidence_dict["lm_gain"] = round(span.lm_gain, 3)
+        return Finding(start=start, end=end, text=observed, suggestion=suggestion,
+                       alternatives=tuple(dict.fromkeys(c for c in cased[1:] if c != suggestion))[:ALTERNATIVES_SHOWN],
+                       confidence=float(decided[i:j].max()), detector=self.detector_name, evidence=evidence_dict)
+
+    def readings(self, lower: list[str], sentence: list[int], i: int, j: int) -> list[Reading]:
+        """Candidate originals for words i..j-1, best first by the trigram with both sides of the
+        context plus the channel: the span as one dictionary or idiom entry, and (for a few words)
+        each word kept or swapped back, decoded jointly by a beam."""
+        scored: dict[str, Reading] = {}
+
+        def add(words: list[str], channel: float, sources: int) -> None:
+            wording = " ".join(words)
+            if wording == " ".join(lower[i:j]):
+                return
+            score = _context_score(self.trigram, lower, sentence, i, j, words) + channel
+            if wording not in scored or score > scored[wording].score:
+                scored[wording] = Reading(wording, score, sources, channel)
+
+        for c in self.generator.for_term(" ".join(lower[i:j])):
+            add(c.original.split(), c.channel, c.sources)
+        if 1 < j - i <= MAX_BEAM_WORDS:
+            for words, channel, sources in self._beam(lower, sentence, i, j):
+                add(words, channel, sources)
+        return sorted(scored.values(), key=lambda r: (-r.score, r.wording))
+
+    def _beam(self, lower: list[str], sentence: list[int], i: int, j: int):
+        """Word-by-word readings of a multi-word span, each word kept or swapped back, left to right.
+
+        Each word's options are first pruned with both sides of its own context (as if it stood
+        alone), then combined by a beam over the span: "bosom growth" -> "breast cancer" needs
+        "breast", which the left context alone ranks below "personal"."""
+        left = _left(lower, sentence, i)
+        beam: list[tuple[list[str], float, float, int]] = [([], 0.0, 0.0, 0)]  # words, channel, score, sources
+        for k in range(i, j):
+            ranked = sorted(self.generator.for_term(lower[k]), key=lambda c: (
+                -(_context_score(self.trigram, lower, sentence, k, k + 1, c.original.split()) + c.channel), c.original))
+            options = [(lower[k], 0.0, 0)] + [(c.original, c.channel, c.sources) for c in ranked[:WORD_POOL]]
+            grown = []
+            for words, channel, _, sources in beam:
+                for option, option_channel, option_sources in options:
+                    new = words + option.split()
+                    total = channel + option_channel
+                    grown.append((new, total, self.trigram.sequence_logprob(new, left) + total, sources | option_sources))
+            grown.sort(key=lambda item: (-item[2], item[0]))
+            beam = grown[:BEAM]
+        return [(words, channel, sources) for words, channel, _, sources in beam]
+
+
+def flagged_spans(text: str, tokens: list[Token], decided: np.ndarray, threshold: float,
+                  join: float) -> list[tuple[int, int]]:
+    """Spans whose most probable word reaches `threshold`. Neighbouring words of one sentence at or
+    over `join` form one span, so a spinner's phrase ("in light of the fact that") is flagged whole;
+    `join` does not depend on `threshold`, so the spans at a higher threshold are exactly those at
+    a lower one whose confidence reaches it (discovery relies on that)."""
+    spans: list[tuple[int, int]] = []
+    n = len(tokens)
+    k = 0
+    while k < n:
+        j = k + 1
+        if decided[k] >= join:
+            while j < n and decided[j] >= join and _joined(text, tokens, j - 1):
+                j += 1
+        if decided[k:j].max() >= threshold:
+            spans.append((k, j))
+        k = j
+    return spans
+
+
+def _joined(text: str, tokens: list[Token], k: int) -> bool:
+    """Whether words k and k+1 are separated by one plain space (same phrase, same sentence)."""
+    return text[tokens[k].end:tokens[k + 1].start] == " " and not tokens[k + 1].sentence_start
+
+
+def _sentence_ids(tokens: list[Token]) -> list[int]:
+    ids, current = [], -1
+    for token in tokens:
+        current += token.sentence_start
+        ids.append(current)
+    return ids
+
+
+def _left(lower: list[str], sentence: list[int], i: int) -> tuple[str | None, str | None]:
+    words = [lower[k] for k in (i - 2, i - 1) if k >= 0 and sentence[k] == sentence[i]]
+    words = (["<s>"] + words)[-2:]
+    return (words[0], words[1]) if len(words) == 2 else (None, words[0])
+
+
+def _right(lower: list[str], sentence: list[int], j: int) -> list[str]:
+    words = []
+    for k in (j, j + 1):
+        if k >= len(lower) or sentence[k] != sentence[j - 1]:
+            return words + ["</s>"]
+        words.append(lower[k])
+    return words
+
+
+def _context_score(trigram, lower: list[str], sentence: list[int], i: int, j: int, words: list[str]) -> float:
+    """Trigram ln P of `words` standing at i..j-1 and of the two written words after them."""
+    return trigram.sequence_logprob(list(words) + _right(lower, sentence, j), _left(lower, sentence, i))
+
+
+def _cased(observed: str, wording: str, first: Token) -> str:
+    return match_case(observed.split()[0], wording) if first.sentence_start or observed[:1].isupper() else wording
+
+
+def _source_names(mask: int) -> list[str]:
+    names = {1: "moby", 2: "wordnet", 4: "mythes", IDIOM_SOURCE: "idioms"}
+    mask = (mask | mask >> 8) & 0xFF
+    return [name for bit, name in names.items() if mask & bit]
+
+
+__all__ = ["FEATURES", "LearnedEngine", "site_probabilities", "Reading", "Span", "WordEvidence", "word_features", "flagged_spans"]

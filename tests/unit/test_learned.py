@@ -1,0 +1,202 @@
+"""The learned engine: subword windows, word evidence, spans, restoration, and the shipped detector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unspin.detect.encoder import STRIDE, WINDOW, encode, owners, windows
+from unspin.detect.learned import FEATURES, NEIGHBOURHOOD, flagged_spans, word_features
+from unspin.text.tokenize import tokenize
+
+
+def test_windows_cover_every_subword_within_the_size():
+    for n in (0, 1, WINDOW - 2, WINDOW - 1, 500, 1234):
+        spans = windows(n)
+        assert all(hi - lo <= WINDOW - 2 for lo, hi in spans)
+        covered = set()
+        for lo, hi in spans:
+            covered.update(range(lo, hi))
+        assert covered == set(range(n))
+    assert windows(300)[1][0] - windows(300)[0][0] == STRIDE
+
+
+def test_each_subword_is_read_in_the_window_where_it_stands_most_central():
+    spans = windows(400)
+    owner = owners(400, spans)
+    for k in (0, 70, 200, 399):
+        depth = [min(k - lo, hi - 1 - k) if lo <= k < hi else -1 for lo, hi in spans]
+        assert depth[owner[k]] == max(depth)
+    # Away from the text's edges, every subword has a quarter window of context on both sides.
+    for k in range(WINDOW // 4, 400 - WINDOW // 4):
+        lo, hi = spans[owner[k]]
+        assert k - lo >= WINDOW // 4 - 2 and hi - 1 - k >= WINDOW // 4 - 2
+
+
+def test_subwords_map_to_the_words_whose_characters_they_cover():
+    text = "Unbelievably, the 3 researchers' counterfeit consciousness—worked."
+    tokens = tokenize(text)
+    encoded = encode(text, tokens)
+    assert len(encoded.ids) == len(encoded.word_of)
+    words = {w for w in encoded.word_of if w >= 0}
+    assert words == set(range(len(tokens)))  # every word has a subword
+    assert -1 in encoded.word_of  # punctuation and digits belong to no word
+    # Subwords of one word are contiguous.
+    for w in words:
+        positions = [k for k, o in enumerate(encoded.word_of) if o == w]
+        assert positions == list(range(positions[0], positions[-1] + 1))
+
+
+def test_the_neighbourhood_leaves_the_word_itself_out_and_counts_edges_as_clean():
+    tokens = tokenize(" ".join(["word"] * 10))
+    probability = np.zeros(10, dtype=np.float32)
+    probability[[2, 3]] = 0.9
+    table, rate = word_features(tokens, probability)
+    features = [dict(zip(FEATURES, row)) for row in table]
+    assert features[2]["window"] == pytest.approx(1 / (2 * NEIGHBOURHOOD))  # only word 3 counts for word 2
+    assert features[5]["window"] == pytest.approx(2 / (2 * NEIGHBOURHOOD))
+    assert features[2]["doc"] == pytest.approx(1 / 200) and rate == pytest.approx(2 / 200)
+    assert features[2]["logit"] > 2 > features[5]["logit"] + 4
+    assert features[4]["neighbour_max"] == pytest.approx(0.9)
+
+
+def test_the_decision_over_a_table_is_the_logistic_model_row_by_row():
+    from unspin.detect.decide import LogisticModel
+    from unspin.detect.learned import site_probabilities
+
+    rng = np.random.default_rng(1)
+    table = rng.normal(size=(20, len(FEATURES)))
+    names = ("window", "logit", "zipf")
+    model = LogisticModel("t", names, (0.5, 1.5, -0.3), -0.2, (0.1, 0.0, 4.0), (2.0, 1.0, 1.5), 0.5)
+    expected = [model.probability({name: row[FEATURES.index(name)] for name in names}) for row in table]
+    assert site_probabilities(model, table) == pytest.approx(expected)
+
+
+def test_spans_join_flagged_neighbours_within_a_sentence_only():
+    text = "one two three four. Five six seven"
+    tokens = tokenize(text)
+    decided = np.array([0.1, 0.95, 0.6, 0.95, 0.95, 0.1, 0.2])
+    # word 2 (0.6) joins its neighbours at join 0.45; "four." ends the sentence, so "Five" starts its own span.
+    assert flagged_spans(text, tokens, decided, 0.9, 0.45) == [(1, 4), (4, 5)]
+    assert flagged_spans(text, tokens, decided, 0.99, 0.45) == []
+    assert flagged_spans(text, tokens, decided, 0.15, 0.45) == [(1, 4), (4, 5), (6, 7)]
+
+
+def test_spans_at_a_higher_threshold_are_those_at_a_lower_one_that_reach_it():
+    rng = np.random.default_rng(0)
+    text = " ".join(["word"] * 200)
+    tokens = tokenize(text)
+    decided = rng.random(200) ** 3
+    low = flagged_spans(text, tokens, decided, 0.05, 0.4)
+    for threshold in (0.1, 0.4, 0.7, 0.9):
+        high = flagged_spans(text, tokens, decided, threshold, 0.4)
+        assert high == [(i, j) for i, j in low if decided[i:j].max() >= threshold]
+
+
+# -- the shipped detector and engine -----------------------------------------------------------------
+
+CLEAN = ("The committee met on Tuesday to discuss the budget for next year. Members agreed that the "
+         "city should spend more on schools and roads, and the mayor said the plan would be ready in May.")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from unspin.detect.learned import LearnedEngine
+
+    return LearnedEngine()
+
+
+def test_word_probabilities_are_deterministic_and_cover_every_word(engine):
+    tokens = tokenize(CLEAN)
+    first = engine.detector.word_probabilities(CLEAN, tokens)
+    assert first.shape == (len(tokens),) and ((first > 0) & (first < 1)).all()
+    assert np.array_equal(engine.detector.word_probabilities(CLEAN, tokens), first)
+    # A long text is read in overlapping windows; its words are judged as in a text of their own window.
+    long_text = " ".join([CLEAN] * 12)
+    assert len(engine.detector.word_probabilities(long_text, tokenize(long_text))) == len(tokenize(long_text))
+
+
+def test_swapped_words_look_more_swapped_than_the_words_around_them(engine):
+    """On a dictionary the detector never trained on (MyThes), over a few spun passages."""
+    from unspin.evaluate.simulate import PROFILES, spin
+    from unspin.lexicon import load_thesaurus
+
+    mythes = load_thesaurus(("mythes",))
+    swapped, kept = [], []
+    for seed in range(4):
+        result = spin(CLEAN, rate=0.3, seed=seed, thesaurus=mythes, profile=PROFILES["mythes"])
+        tokens = tokenize(result.text)
+        probability = engine.detector.word_probabilities(result.text, tokens)
+        inside = {t.index for e in result.edits for t in tokens if t.start < e.end and t.end > e.start}
+        swapped += [probability[k] for k in inside]
+        kept += [probability[k] for k in range(len(tokens)) if k not in inside]
+    assert swapped and np.mean(swapped) > np.mean(kept) + 0.2
+
+
+def test_weights_that_do_not_fit_the_base_encoder_are_refused(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    from unspin.detect.encoder import SwapDetector
+    from unspin.errors import ResourceMissing
+
+    bad = tmp_path / "detector-bad.safetensors"
+    save_file({"head.weight": torch.zeros(1, 7)}, str(bad))
+    with pytest.raises(Exception) as caught:
+        SwapDetector(bad)
+    assert isinstance(caught.value, (ResourceMissing, RuntimeError))
+    with pytest.raises(ResourceMissing):
+        SwapDetector(tmp_path / "absent.safetensors")
+
+
+def test_a_clean_text_gets_no_finding(engine):
+    assert engine.detect(CLEAN).findings == []
+
+
+def test_empty_and_wordless_inputs(engine):
+    for text in ["", "   \n\n", "1234 5678 !!!", "😀😀"]:
+        detection = engine.detect(text)
+        assert detection.findings == [] and detection.expected == 0
+
+
+def test_stock_idioms_are_flagged_and_restored_in_the_sentence_case(engine):
+    findings = engine.detect("Atmosphere alteration is presently the greatest danger.").findings
+    first = findings[0]
+    assert (first.text, first.suggestion, first.detector) == ("Atmosphere alteration", "Climate change", "idiom.v1")
+
+
+def test_findings_slice_the_text_and_do_not_overlap(engine):
+    from unspin.evaluate.simulate import PROFILES, spin
+    from unspin.lexicon import load_thesaurus
+
+    result = spin(CLEAN * 3, rate=0.4, seed=5, thesaurus=load_thesaurus(("mythes",)), profile=PROFILES["mythes"])
+    findings = engine.detect(result.text, threshold=0.3).findings
+    assert findings
+    end = 0
+    for finding in findings:
+        assert result.text[finding.start:finding.end] == finding.text and finding.start >= end
+        assert 0 < finding.confidence <= 1 and finding.evidence
+        end = finding.end
+
+
+def test_a_multi_word_span_is_restored_jointly(engine):
+    from unspin.detect.learned import _sentence_ids
+
+    text = "Women with bosom growth were screened."
+    tokens = tokenize(text)
+    lower = [t.lower for t in tokens]
+    readings = engine.readings(lower, _sentence_ids(tokens), 2, 4)
+    assert "breast cancer" in [r.wording for r in readings[:3]]
+
+
+def test_a_long_text_is_read_in_blocks_with_context_on_both_sides(engine, monkeypatch):
+    import unspin.detect.encoder as encoder
+
+    text = " ".join([CLEAN] * 8)
+    tokens = tokenize(text)
+    whole = engine.detector.word_probabilities(text, tokens)
+    monkeypatch.setattr(encoder, "BLOCK_WORDS", 90)
+    monkeypatch.setattr(encoder, "MARGIN_WORDS", 40)
+    blocked = engine.detector.word_probabilities(text, tokens)
+    # Only the subword windows move; every word keeps at least 40 words of context each side.
+    assert blocked.shape == whole.shape and np.abs(blocked - whole).max() < 0.15

@@ -54,7 +54,7 @@ def run(engine, split: str, limit: int, tortured_limit: int | None) -> list[dict
     clean_counts, clean_judged = learned.score(engine, clean)
     clean_scores = [j.score for j in clean_judged]
     rows.append({"suite": "clean", "cases": len(clean), **clean_counts.as_dict(),
-                 "called_clean": sum(j.verdict == "clean" for j in clean_judged),
+                 "clean_called_suspect": sum(j.verdict != "clean" for j in clean_judged),
                  "seconds": round(time.perf_counter() - started, 1)})
     for profile in HELD_OUT_PROFILES:
         cases = learned.spun_cases(split, profile.name, limit=limit)
@@ -88,7 +88,7 @@ def fmt(value) -> str:
 
 def table(rows: list[dict]) -> str:
     columns = ("suite", "cases", "words", "gold", "precision", "recall", "restoration", "restoration_detected",
-               "false_flags_per_1k", "document_auc", "spun_10pct_called_clean")
+               "false_flags_per_1k", "document_auc", "clean_called_suspect", "spun_10pct_called_clean")
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(row.get(c)) for c in columns) + " |" for row in rows]
     return "\n".join(lines)

@@ -30,7 +30,7 @@ import numpy as np
 from unspin.errors import ResourceMissing
 from unspin.text.tokenize import Token
 
-DETECTOR_FILE = "detector-minilm-v1.safetensors"
+DETECTOR_FILE = "detector-minilm-v2.safetensors"
 WINDOW = 128  # subwords per window, [CLS] and [SEP] included
 STRIDE = 64  # a new window every STRIDE subwords; a word is judged in the window it sits most central in
 BLOCK_WORDS = 4000  # a longer text is read block by block (memory) ...

@@ -198,3 +198,15 @@ def test_real_subprocess_smoke(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "unspin.cli.main", "check", str(tmp_path / "none")],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == 3 and "Traceback" not in missing.stderr
+
+
+def test_a_fast_check_in_a_fresh_process_prints_nothing_on_stderr():
+    """Loading the learned detector must not leave library progress bars on stderr, where users
+    and scripts read unspin's one-line messages."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "unspin", "check", "-", "--mode", "fast"], input=SPUN.encode(),
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0 and done.stdout
+    assert done.stderr.decode() == ""

@@ -76,6 +76,9 @@ def build_tagger():
             return self.head(hidden).squeeze(-1)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # stderr is for unspin's own one-line messages
     return SwapTagger()
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from unspin.detect.candidates import IDIOM_SOURCE, Candidate, zipf
 from unspin.detect.decide import TreeEnsemble, load_decision
-from unspin.detect.engine import _left_context, _right_context, _sentence_ids
+from unspin.detect.context import left_context as _left_context, right_context as _right_context, sentence_ids as _sentence_ids
 from unspin.text.tokenize import tokenize
 
 

@@ -180,7 +180,7 @@ def test_findings_slice_the_text_and_do_not_overlap(engine):
 
 
 def test_a_multi_word_span_is_restored_jointly(engine):
-    from unspin.detect.learned import _sentence_ids
+    from unspin.detect.context import sentence_ids as _sentence_ids
 
     text = "Women with bosom growth were screened."
     tokens = tokenize(text)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from unspin.detect.candidates import IDIOM_SOURCE, Candidate, CandidateGenerator, zipf
 from unspin.detect.decide import DecisionModel, load_decision
 from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
+from unspin.detect.context import left_context, right_context, sentence_ids, source_names
 from unspin.detect.protocol import Detection
 from unspin.errors import UsageError
 from unspin.lexicon.wordcal import WordCalibration, load_word_calibration
@@ -132,7 +133,7 @@ class Engine:
         """
         tokens = tokenize(text)
         lower = [t.lower for t in tokens]
-        sentence = _sentence_ids(tokens)
+        sentence = sentence_ids(tokens)
         findings: list[Finding] = []
         rate = 0.0  # the substitution rate, averaged over the blocks by their words
         expected = 0.0
@@ -178,7 +179,7 @@ class Engine:
         """Sites of tokens[lo:hi] with candidates, trigram scores and features; nothing decided."""
         hi = len(tokens) if hi is None else hi
         lower = [t.lower for t in tokens] if lower is None else lower
-        sentence = _sentence_ids(tokens) if sentence is None else sentence
+        sentence = sentence_ids(tokens) if sentence is None else sentence
         sites = self._block_sites(text, tokens, lower, sentence, lo, hi)
         self._add_rate_features(sites, tokens, lo, hi)
         return sites
@@ -244,8 +245,8 @@ class Engine:
         return sites
 
     def _score(self, site: Site, lower: list[str], sentence: list[int]) -> None:
-        left = _left_context(lower, sentence, site.i)
-        right = _right_context(lower, sentence, site.j)
+        left = left_context(lower, sentence, site.i)
+        right = right_context(lower, sentence, site.j)
         site.observed = self.trigram.sequence_logprob(lower[site.i:site.j] + right, left)
         # How the written words fit their context, whatever the candidates: a swapped word tends
         # to be unexpected after its left context and to predict its right context badly.
@@ -375,7 +376,7 @@ class Engine:
             "window_rate": round(site.features["window_rate"], 4),
             "observed_zipf": round(site.features["zipf_observed"], 2),
             "suggestion_zipf": round(best.zipf, 2),
-            "linked_by": _source_names(best.sources),
+            "linked_by": source_names(best.sources),
         }
         if site.neural is not None:
             evidence["lm_gain"] = round(site.neural[order[0]] - best.channel - site.neural_observed, 3)
@@ -461,33 +462,6 @@ def _add_neural_rate_features(sites: list[Site], words: int) -> None:
         site.features["neural_doc"] = (hits[-1] - own) / max(span, NEURAL_DOC_MIN_WORDS)
 
 
-def _sentence_ids(tokens: list[Token]) -> list[int]:
-    ids, current = [], -1
-    for token in tokens:
-        current += token.sentence_start
-        ids.append(current)
-    return ids
-
-
-def _left_context(lower: list[str], sentence: list[int], i: int) -> tuple[str | None, str | None]:
-    """(prev2, prev1) inside the sentence, with the sentence-start marker where it begins."""
-    words = [lower[k] for k in (i - 2, i - 1) if k >= 0 and sentence[k] == sentence[i]]
-    words = (["<s>"] + words)[-2:]
-    return (words[0], words[1]) if len(words) == 2 else (None, words[0])
-
-
-def _right_context(lower: list[str], sentence: list[int], j: int) -> list[str]:
-    """The two words after a span, whose probabilities change when the span does."""
-    if j == 0:
-        return []
-    words = []
-    for k in (j, j + 1):
-        if k >= len(lower) or sentence[k] != sentence[j - 1]:
-            return words + ["</s>"]
-        words.append(lower[k])
-    return words
-
-
 def _plain_gaps(text: str, tokens: list[Token], i: int, j: int) -> bool:
     return all(text[tokens[k].end:tokens[k + 1].start] == " " for k in range(i, j - 1))
 
@@ -535,9 +509,3 @@ def _argmax(values: list[float]) -> int:
 
 def _clip(value: float, bound: float = 30.0) -> float:
     return max(-bound, min(bound, value))
-
-
-def _source_names(mask: int) -> list[str]:
-    names = {1: "moby", 2: "wordnet", 4: "mythes", IDIOM_SOURCE: "idioms"}
-    mask = (mask | mask >> 8) & 0xFF
-    return [name for bit, name in names.items() if mask & bit]

@@ -13,13 +13,13 @@ in clean text stands alone.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from unspin.detect.candidates import IDIOM_SOURCE, CandidateGenerator, zipf
+from unspin.detect.candidates import CandidateGenerator, zipf
+from unspin.detect.context import left_context, right_context, sentence_ids, source_names
 from unspin.detect.decide import DecisionModel, LogisticModel, load_decision
 from unspin.detect.encoder import SwapDetector, get_detector
 from unspin.detect.ngram import load_trigram_model
@@ -158,7 +158,7 @@ class LearnedEngine:
         threshold = self.decision.site.threshold if threshold is None else threshold
         decided = site_probabilities(self.decision.site, evidence.features)
         lower = [t.lower for t in tokens]
-        sentence = _sentence_ids(tokens)
+        sentence = sentence_ids(tokens)
         # An idiom span is always reported at the engine's own threshold, and like any other
         # span only at thresholds its confidence reaches.
         idiom_confidence = max(IDIOM_CONFIDENCE, self.decision.site.threshold)
@@ -250,7 +250,7 @@ class LearnedEngine:
             best = span.readings[0]
             evidence_dict["trigram_gain"] = round(best.score - best.channel - span.written, 3)
             evidence_dict["swap_logprob"] = round(best.channel, 3)
-            evidence_dict["sources"] = _source_names(best.sources)
+            evidence_dict["sources"] = source_names(best.sources)
         else:
             evidence_dict["no_candidate"] = True
         if span.lm_gain is not None:
@@ -286,7 +286,7 @@ class LearnedEngine:
         Each word's options are first pruned with both sides of its own context (as if it stood
         alone), then combined by a beam over the span: "bosom growth" -> "breast cancer" needs
         "breast", which the left context alone ranks below "personal"."""
-        left = _left(lower, sentence, i)
+        left = left_context(lower, sentence, i)
         beam: list[tuple[list[str], float, float, int]] = [([], 0.0, 0.0, 0)]  # words, channel, score, sources
         for k in range(i, j):
             ranked = sorted(self.generator.for_term(lower[k]), key=lambda c: (
@@ -328,42 +328,13 @@ def _joined(text: str, tokens: list[Token], k: int) -> bool:
     return text[tokens[k].end:tokens[k + 1].start] == " " and not tokens[k + 1].sentence_start
 
 
-def _sentence_ids(tokens: list[Token]) -> list[int]:
-    ids, current = [], -1
-    for token in tokens:
-        current += token.sentence_start
-        ids.append(current)
-    return ids
-
-
-def _left(lower: list[str], sentence: list[int], i: int) -> tuple[str | None, str | None]:
-    words = [lower[k] for k in (i - 2, i - 1) if k >= 0 and sentence[k] == sentence[i]]
-    words = (["<s>"] + words)[-2:]
-    return (words[0], words[1]) if len(words) == 2 else (None, words[0])
-
-
-def _right(lower: list[str], sentence: list[int], j: int) -> list[str]:
-    words = []
-    for k in (j, j + 1):
-        if k >= len(lower) or sentence[k] != sentence[j - 1]:
-            return words + ["</s>"]
-        words.append(lower[k])
-    return words
-
-
 def _context_score(trigram, lower: list[str], sentence: list[int], i: int, j: int, words: list[str]) -> float:
     """Trigram ln P of `words` standing at i..j-1 and of the two written words after them."""
-    return trigram.sequence_logprob(list(words) + _right(lower, sentence, j), _left(lower, sentence, i))
+    return trigram.sequence_logprob(list(words) + right_context(lower, sentence, j), left_context(lower, sentence, i))
 
 
 def _cased(observed: str, wording: str, first: Token) -> str:
     return match_case(observed.split()[0], wording) if first.sentence_start or observed[:1].isupper() else wording
-
-
-def _source_names(mask: int) -> list[str]:
-    names = {1: "moby", 2: "wordnet", 4: "mythes", IDIOM_SOURCE: "idioms"}
-    mask = (mask | mask >> 8) & 0xFF
-    return [name for bit, name in names.items() if mask & bit]
 
 
 __all__ = ["FEATURES", "LearnedEngine", "site_probabilities", "Reading", "Span", "WordEvidence", "word_features", "flagged_spans"]

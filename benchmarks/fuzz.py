@@ -201,19 +201,45 @@ class Seeds:
 
 
 def _pdf() -> bytes:
-    content = b"BT /F1 12 Tf 72 700 Td (The profound learning of atmosphere alteration.) Tj ET\n"
+    return minimal_pdf(b"BT /F1 12 Tf 72 700 Td (The profound learning of atmosphere alteration.) Tj ET\n",
+                       header=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+
+
+def minimal_pdf(content: bytes, header: bytes = b"%PDF-1.4\n") -> bytes:
+    """A one-page PDF (Helvetica, a correct xref table) whose page draws `content`, a content stream.
+    The fuzzer, the server benchmark and the hostile-input tests build their PDFs here."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
                b"/Resources << /Font << /F1 5 0 R >> >> >>",
                b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", []
+    out, offsets = header, []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
     return out + b"trailer << /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+def docx_with_entity(declaration: str = '<!ENTITY xxe SYSTEM "file:///etc/hostname">',
+                     reference: str = "&xxe;", paragraph: str = "Before the entity. Middle words and the end.") -> bytes:
+    """A DOCX whose document.xml declares `declaration` and uses `reference` before "Middle"."""
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph(paragraph)
+    packed = io.BytesIO()
+    document.save(packed)
+    source, out = zipfile.ZipFile(io.BytesIO(packed.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                xml = data.decode("utf-8").replace("?>", f"?><!DOCTYPE w:document [{declaration}]>", 1)
+                data = xml.replace("Middle", f"{reference} Middle", 1).encode("utf-8")
+            target.writestr(info, data)
+    return out.getvalue()
 
 
 def _docx() -> bytes:

@@ -9,22 +9,12 @@ index to replay: `PYTHONPATH=src python benchmarks/fuzz.py --seed 1 --replay IND
 from __future__ import annotations
 
 import importlib.util
-import sys
-from pathlib import Path
 
-FUZZ = Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz.py"
-
-
-def load_fuzz():
-    spec = importlib.util.spec_from_file_location("unspin_fuzz", FUZZ)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import load_benchmark
 
 
 def test_a_fixed_slice_of_the_fuzzer_finds_nothing():
-    fuzz = load_fuzz()
+    fuzz = load_benchmark("fuzz")
     web = all(importlib.util.find_spec(name) for name in ("fastapi", "python_multipart", "httpx"))
     targets = fuzz.TARGETS if web else tuple(t for t in fuzz.TARGETS if t != "api")
     tally = fuzz.run(400, seed=1, targets=targets, hang=20.0)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from bench_scripts import load_benchmark
 from unspin import resources
 from unspin.cli.main import main
 from unspin.documents import UnsafeDocument, extract, sniff_format
@@ -135,21 +136,7 @@ def test_raw_line_separators_inside_a_jsonl_string_are_text(character):
 # -- 6. a DOCX whose XML declares an external entity --------------------------------------------------
 
 def docx_with_entity(declaration: str = '<!ENTITY xxe SYSTEM "file:///etc/hostname">') -> bytes:
-    from docx import Document
-
-    document = Document()
-    document.add_paragraph("Before the entity. Middle words and the end.")
-    packed = io.BytesIO()
-    document.save(packed)
-    source, out = zipfile.ZipFile(io.BytesIO(packed.getvalue())), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "word/document.xml":
-                xml = data.decode("utf-8").replace("?>", f"?><!DOCTYPE w:document [{declaration}]>", 1)
-                data = xml.replace("Middle words", "&xxe; Middle words").encode("utf-8")
-            target.writestr(info, data)
-    return out.getvalue()
+    return load_benchmark("fuzz").docx_with_entity(declaration)
 
 
 @pytest.mark.parametrize("declaration", ['<!ENTITY xxe SYSTEM "file:///etc/hostname">',
@@ -167,19 +154,8 @@ def test_a_docx_declaring_an_entity_is_refused_with_exit_6(tmp_path, declaration
 
 def pdf_with_a_bad_operator() -> bytes:
     """A one-page PDF whose content stream has a `cm` with a string operand: pdfminer warns."""
-    content = b"BT /F1 12 Tf 72 700 Td (Deep learning is everywhere now.) Tj ET\n1 0 0 (a) 0 0 cm\n"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer << /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return load_benchmark("fuzz").minimal_pdf(
+        b"BT /F1 12 Tf 72 700 Td (Deep learning is everywhere now.) Tj ET\n1 0 0 (a) 0 0 cm\n")
 
 
 class _Collect(logging.Handler):

@@ -133,3 +133,11 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def quiet_model_loading() -> None:
+    """Keep Hugging Face's progress bars ("Loading weights ...") off stderr: unspin's stderr is for
+    its own one-line messages. Called by every loader of a transformers model (detector, LM)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()

@@ -80,3 +80,14 @@ def test_the_learned_engine_with_the_language_model_keeps_only_what_it_verifies(
     for finding in verified:
         assert finding.detector == "minilm-swap-tagger.v1+lm" and finding.evidence["lm_gain"] >= 0.0
         assert finding.suggestion != finding.text
+
+
+def test_a_full_check_in_a_fresh_process_prints_nothing_on_stderr():
+    """Loading the language model must not leave library progress bars on stderr either."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "unspin", "check", "-"], input=SPUN.encode(),
+                          capture_output=True, timeout=600)
+    assert done.returncode == 0 and done.stdout
+    assert done.stderr.decode() == ""

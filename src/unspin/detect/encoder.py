@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from unspin.errors import ResourceMissing
+from unspin.resources import quiet_model_loading
 from unspin.text.tokenize import Token
 
 DETECTOR_FILE = "detector-minilm-v2.safetensors"
@@ -76,9 +77,7 @@ def build_tagger():
             return self.head(hidden).squeeze(-1)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # stderr is for unspin's own one-line messages
+    quiet_model_loading()
     return SwapTagger()
 
 

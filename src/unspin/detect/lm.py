@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unspin.errors import ResourceMissing, UsageError
-from unspin.resources import cache_dir
+from unspin.resources import cache_dir, quiet_model_loading
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
@@ -136,6 +136,7 @@ def _backend() -> tuple[Any, Any]:
             f"the neural verifier needs torch and transformers ({error.name} is not installed)",
             hint=_INSTALL_HINT,
         ) from error
+    quiet_model_loading()
     return torch, transformers
 
 

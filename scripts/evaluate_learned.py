@@ -59,7 +59,7 @@ def run(engine, split: str, limit: int, tortured_limit: int | None) -> list[dict
     for profile in HELD_OUT_PROFILES:
         cases = learned.spun_cases(split, profile.name, limit=limit)
         started = time.perf_counter()
-        counts, judged = learned.score(engine, cases)
+        counts, judged = learned.score(honest(engine, profile.sources), cases)
         heavy = [j.score for j, c in zip(judged, cases) if c.rate >= 0.05]
         called_clean = sum(j.verdict == "clean" for j, c in zip(judged, cases) if c.rate >= 0.1)
         rows.append({"suite": f"held-out {profile.name}", "cases": len(cases), **counts.as_dict(),
@@ -80,14 +80,48 @@ def run(engine, split: str, limit: int, tortured_limit: int | None) -> list[dict
     return rows
 
 
+GOLD_PROFILES = ("mythes", "mythes-rare", "moby", "wordnet-rare")  # one dictionary each, no stock phrases
+
+
+def honest(engine, sources: tuple[str, ...]):
+    """The engine restoring without the dictionaries that spun a suite (the thesaurus engines never
+    read MyThes, which spins the held-out suites)."""
+    return engine.restoring_without(sources) if hasattr(engine, "restoring_without") else engine
+
+
+def run_gold(engine, split: str, limit: int) -> list[dict]:
+    """Restoration alone, per profile, the restorer reading every dictionary but the one that spun."""
+    from unspin.evaluate.simulate import PROFILES
+
+    rows = []
+    for profile_name in GOLD_PROFILES:
+        restorer = honest(engine, PROFILES[profile_name].sources)
+        cases = learned.spun_cases(split, profile_name, limit=limit)
+        started = time.perf_counter()
+        result = learned.restore_gold(restorer, cases)
+        rows.append({"suite": f"gold {profile_name}", "cases": len(cases), "restorer": "+".join(restorer.restore_sources),
+                     **result.as_dict(), "seconds": round(time.perf_counter() - started, 1)})
+        log.info("%s", rows[-1])
+    try:
+        cases = learned.tortured_cases(split)
+    except Exception as error:  # the PPS list is optional, as in `run`
+        log.warning("tortured suite skipped: %s", error)
+        cases = []
+    if cases:  # no dictionary made these: the restorer reads them all
+        result = learned.restore_gold(engine, cases[:limit * 5])
+        rows.append({"suite": "gold tortured (unlisted)", "cases": min(len(cases), limit * 5),
+                     "restorer": "+".join(engine.restore_sources), **result.as_dict()})
+    return rows
+
+
 def fmt(value) -> str:
     if value is None:
         return "–"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def table(rows: list[dict]) -> str:
-    columns = ("suite", "cases", "words", "gold", "precision", "recall", "restoration", "restoration_detected",
+def table(rows: list[dict], columns: tuple[str, ...] | None = None) -> str:
+    columns = columns or ("suite", "cases", "words", "gold", "precision", "recall", "restoration", "restoration_detected",
                "false_flags_per_1k", "document_auc", "clean_called_suspect", "spun_10pct_called_clean")
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(row.get(c)) for c in columns) + " |" for row in rows]
@@ -104,15 +138,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, help="also write the table as Markdown into this folder "
                                                    "(as ENGINE-SPLIT.md)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--gold", action="store_true",
+                        help="restoration alone: hand the restorer each gold swap (learned engines)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     engine, cache = make_engine(args.engine, args.margin)
-    try:
-        rows = run(engine, args.split, args.limit, args.tortured_limit)
-    finally:
-        if cache is not None:
-            cache.save()
-    text = table(rows)
+    if args.gold:
+        if not hasattr(engine, "restore"):
+            raise SystemExit("--gold measures the learned engines' restorer: use --engine learned or learned-full")
+        rows = run_gold(engine, args.split, args.limit)
+        text = table(rows, ("suite", "cases", "swaps", "restorer", "gold_restored", "gold_offered"))
+    else:
+        try:
+            rows = run(engine, args.split, args.limit, args.tortured_limit)
+        finally:
+            if cache is not None:
+                cache.save()
+        text = table(rows)
     print(text)
     command = " ".join(["scripts/evaluate_learned.py", *(argv if argv is not None else sys.argv[1:])])
     if args.json:
@@ -122,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{platform.machine()} ({os.cpu_count()} cores) by `{command}`; {args.limit} passages per suite "
                   f"(half Brown, half nlp-corpus), each held-out profile at rates {', '.join(map(str, learned.SUITE_RATES))}.\n\n")
         args.write.mkdir(parents=True, exist_ok=True)
-        (args.write / f"{args.engine}-{args.split}.md").write_text(header + text + "\n")
+        name = f"{args.engine}-{args.split}{'-gold' if args.gold else ''}.md"
+        (args.write / name).write_text(header + text + "\n")
     return 0
 
 

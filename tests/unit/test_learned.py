@@ -200,3 +200,53 @@ def test_a_long_text_is_read_in_blocks_with_context_on_both_sides(engine, monkey
     blocked = engine.detector.word_probabilities(text, tokens)
     # Only the subword windows move; every word keeps at least 40 words of context each side.
     assert blocked.shape == whole.shape and np.abs(blocked - whole).max() < 0.15
+
+
+def _training_script():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "unspin_train_detector" not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "scripts" / "train_detector.py"
+        spec = importlib.util.spec_from_file_location("unspin_train_detector", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["unspin_train_detector"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["unspin_train_detector"]
+
+
+def test_packed_windows_come_back_as_they_were_packed():
+    train = _training_script()
+    data = [([101, 30521, 7], [0, 1, -100]), ([5], [1]), ([65535 - 1, 2, 3, 4], [-100, 0, 0, 1])]
+    assert train.unpack(train.pack(data)) == data
+
+
+def test_dev_quality_ranks_swapped_subwords_above_the_others():
+    import torch
+
+    train = _training_script()
+
+    class Oracle(torch.nn.Module):  # scores a subword by its id: ids over 1000 are "swapped"
+        def forward(self, ids, mask):
+            return (ids > 1000).float() * 4 - 2
+
+    dev = [([5, 2000, 7, 3000], [0, 1, 0, 1]), ([9, 10], [0, 0])]
+    autocast = torch.autocast("cpu", enabled=False)
+    assert train.dev_quality(Oracle(), dev, torch.device("cpu"), autocast) == (1.0, 1.0)
+    flipped = [([5, 2000, 7, 3000], [1, 0, 1, 0])]
+    average_precision, recall = train.dev_quality(Oracle(), flipped, torch.device("cpu"), autocast)
+    assert average_precision < 0.6 and recall == 0.0
+
+
+def test_gold_restoration_hands_each_swap_to_the_restorer(engine):
+    from unspin.evaluate.learned import Case, restore_gold
+    from unspin.evaluate.metrics import Gold
+
+    text = "Women with bosom growth were screened."
+    start, end = text.index("bosom"), text.index(" were")
+    case = Case("tortured", text, (Gold(start, end, "breast cancer"),), 0.3)
+    result = restore_gold(engine, [case])
+    assert (result.swaps, result.restored, result.offered) == (1, 1, 1)
+    wrong = Case("wrong", text, (Gold(start, end, "breast milk"),), 0.3)
+    assert restore_gold(engine, [wrong]).restored == 0

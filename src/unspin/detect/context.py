@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unspin.detect.candidates import IDIOM_SOURCE
+from unspin.detect.candidates import IDIOM_SOURCE, LM_SOURCE
 from unspin.text.tokenize import Token
 
 
@@ -34,6 +34,6 @@ def right_context(lower: list[str], sentence: list[int], j: int) -> list[str]:
 
 
 def source_names(mask: int) -> list[str]:
-    names = {1: "moby", 2: "wordnet", 4: "mythes", IDIOM_SOURCE: "idioms"}
+    names = {1: "moby", 2: "wordnet", 4: "mythes", LM_SOURCE: "language model", IDIOM_SOURCE: "idioms"}
     mask = (mask | mask >> 8) & 0xFF
     return [name for bit, name in names.items() if mask & bit]

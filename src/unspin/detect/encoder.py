@@ -31,7 +31,7 @@ from unspin.errors import ResourceMissing
 from unspin.resources import quiet_model_loading
 from unspin.text.tokenize import Token
 
-DETECTOR_FILE = "detector-minilm-v2.safetensors"
+DETECTOR_FILE = "detector-minilm-v3.safetensors"
 WINDOW = 128  # subwords per window, [CLS] and [SEP] included
 STRIDE = 64  # a new window every STRIDE subwords; a word is judged in the window it sits most central in
 BLOCK_WORDS = 4000  # a longer text is read block by block (memory) ...
@@ -60,15 +60,18 @@ def load_tokenizer():
     return AutoTokenizer.from_pretrained(str(base_model_dir()))
 
 
-def build_tagger():
-    """A fresh tagger over the base encoder (frozen word embeddings, new head)."""
+def build_tagger(base: Path | None = None):
+    """A fresh tagger over the base encoder (frozen word embeddings, new head).
+
+    `base`: another folder holding the encoder (training on a machine without the PyPI package
+    needs only its config.json and word embeddings: every other weight comes from `--init`)."""
     import torch
     from transformers import AutoModel
 
     class SwapTagger(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base_model_dir()))
+            self.encoder = AutoModel.from_pretrained(str(base or base_model_dir()), dtype=torch.float32)
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
             self.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
 
@@ -210,6 +213,45 @@ class SwapDetector:
                 logits = self.tagger(ids, mask).float().numpy()
             out.extend(logits[r, 1:len(p) + 1] for r, p in enumerate(chunk))
         return out
+
+
+class WordMeaning:
+    """How alike two words' meanings are: cosine of the base all-MiniLM-L6-v2 embeddings (mean of
+    the last hidden states over each word's subwords, as that sentence-embedding model pools).
+    Full mode keeps a causal LM's own proposal for a span only when it means what the written word
+    means: the LM alone proposes whatever fits the left context."""
+
+    def __init__(self) -> None:
+        import torch
+        from transformers import AutoModel
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        quiet_model_loading()
+        self.model = AutoModel.from_pretrained(str(base_model_dir()), dtype=torch.float32).eval()
+        self.tokenizer = load_tokenizer()
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def similarity(self, word: str, others: list[str]) -> np.ndarray:
+        self._embed([w for w in dict.fromkeys([word, *others]) if w not in self.vectors])
+        return np.array([float(self.vectors[word] @ self.vectors[o]) for o in others], dtype=np.float32)
+
+    def _embed(self, words: list[str]) -> None:
+        import torch
+
+        if not words:
+            return
+        batch = self.tokenizer(words, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            hidden = self.model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1)
+        pooled = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        self.vectors.update(zip(words, pooled))
+
+
+@lru_cache(maxsize=1)
+def get_word_meaning() -> WordMeaning:
+    return WordMeaning()
 
 
 @lru_cache(maxsize=2)

@@ -264,7 +264,7 @@ class Engine:
         observed = " ".join(lower[site.i:site.j])
         first = tokens[site.i]
         observed_zipf = zipf(observed)
-        thesauri = best.sources & 0x7F
+        thesauri = best.sources & 0x3F
         return {
             "gain": _clip(site.gain),
             "gain_pos": _clip(max(site.gain, 0.0)),

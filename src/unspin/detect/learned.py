@@ -13,12 +13,13 @@ in clean text stands alone.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from unspin.detect.candidates import CandidateGenerator, zipf
+from unspin.detect.candidates import LM_SOURCE, CandidateGenerator, zipf
 from unspin.detect.context import left_context, right_context, sentence_ids, source_names
 from unspin.detect.decide import DecisionModel, LogisticModel, load_decision
 from unspin.detect.encoder import SwapDetector, get_detector
@@ -38,13 +39,24 @@ BEAM = 16  # readings kept per position when a multi-word span is restored word 
 WORD_POOL = 12  # candidates per word that the beam combines, the best in the word's own context
 MAX_BEAM_WORDS = 6  # longer spans are restored as phrases only
 ALTERNATIVES_SHOWN = 3
-VERIFIED = 6  # full mode: readings per span that the causal LM scores
+VERIFIED = 6  # full mode: readings per span that the causal LM scores ...
+PROPOSED = 10  # ... plus the LM's own top words for a one-word span (its left context) ...
+PROPOSAL_SIMILARITY = 0.4  # ... kept when they mean about what the written word means (base MiniLM cosine)
+PROPOSAL_CHANNEL = -3.0  # ln P(written | proposal): no dictionary says how a spinner got there
 VERIFY_MARGIN = 0.0  # full mode: nats by which the LM must prefer a reading to keep the span
 # A stock spinner idiom ("in spite of the fact that") whose original reads better in context is
 # flagged by the table, whatever the encoder says. Held-out evaluation cannot measure this rule
 # (the table must not spin its own test text), so the confidence is a stated prior, as before.
 IDIOM_CONFIDENCE = 0.95
 IDIOM_DETECTOR = "idiom.v1"
+# Candidate originals: every dictionary read backwards, the most probable RESTORE_CANDIDATES per
+# word or phrase (before context) that people write often enough (wordfreq's Zipf scale). Chosen
+# on dev gold spans (`scripts/evaluate_learned.py --gold`): from 96 at Zipf 2.5 with Moby + WordNet,
+# MyThes and the wider list offer the original for 0.43 -> 0.50 of MyThes swaps (Moby + WordNet
+# only, MyThes held out) and restore 0.18 -> 0.22 of unlisted tortured phrases.
+RESTORE_SOURCES = ("moby", "wordnet", "mythes")
+RESTORE_CANDIDATES = 300
+RESTORE_MIN_ZIPF = 1.5
 
 
 class Reading(NamedTuple):
@@ -126,7 +138,7 @@ class LearnedEngine:
 
     def __init__(self, mode: str = "fast", model: str | None = None, device: str = "auto",
                  decision: DecisionModel | None = None, detector: SwapDetector | None = None,
-                 verify_margin: float = VERIFY_MARGIN) -> None:
+                 verify_margin: float = VERIFY_MARGIN, restore_sources: tuple[str, ...] = RESTORE_SOURCES) -> None:
         self.mode = mode
         self.detector = detector or get_detector()
         self.detector_name = DETECTOR_NAME if mode == "fast" else DETECTOR_NAME + "+lm"
@@ -142,7 +154,16 @@ class LearnedEngine:
         self.calibration = None  # the document model is fitted on held-out text directly
         self.model_name = self.neural.name if self.neural is not None else None
         self.trigram = load_trigram_model()
-        self.generator = CandidateGenerator()
+        self.restore_sources = restore_sources
+        self.generator = _generator(restore_sources)
+
+    def restoring_without(self, sources: tuple[str, ...]) -> LearnedEngine:
+        """This engine with a restorer that leaves `sources` out: an evaluation that spins with a
+        dictionary must not restore with it (off in normal use)."""
+        clone = copy.copy(self)
+        clone.restore_sources = tuple(s for s in self.restore_sources if s not in sources)
+        clone.generator = _generator(clone.restore_sources)
+        return clone
 
     # -- evidence and decision --------------------------------------------------------------
 
@@ -165,42 +186,73 @@ class LearnedEngine:
         idioms = self._idiom_findings(text, tokens, lower, sentence, idiom_confidence) \
             if idiom_confidence >= threshold else []
         taken = {k for i, j, _ in idioms for k in range(i, j)}
-        spans = [Span(i, j, self.readings(lower, sentence, i, j),
-                      _context_score(self.trigram, lower, sentence, i, j, lower[i:j]))
-                 for i, j in flagged_spans(text, tokens, decided, threshold, JOIN * self.decision.site.threshold)
-                 if not taken & set(range(i, j))]
+        flagged = [(i, j) for i, j in flagged_spans(text, tokens, decided, threshold, JOIN * self.decision.site.threshold)
+                   if not taken & set(range(i, j))]
+        spans = self.restore(text, tokens, flagged)
         if self.neural is not None:
-            spans = self._verify(text, tokens, spans)
+            # Full mode shows only what the LM verified: a reading it prefers to the written words.
+            spans = [span for span in spans if span.lm_gain is not None and span.lm_gain >= self.verify_margin]
         learned = [(span.i, span.j, self._finding(text, tokens, evidence, decided, span)) for span in spans]
         findings = [finding for _, _, finding in sorted(idioms + learned, key=lambda item: item[0])]
         screened = decided[decided >= self.decision.site.threshold]
         expected = float(screened.sum()) + idiom_confidence * len(idioms)
         return Detection(findings, len(tokens), evidence.rate, expected)
 
-    def _verify(self, text: str, tokens: list[Token], spans: list[Span]) -> list[Span]:
-        """Full mode: the causal LM re-ranks each span's best VERIFIED readings with everything
-        before the span and a window after it, and a span whose best reading it does not prefer to
-        the written words by `verify_margin` nats (the channel's ln P included) is dropped."""
+    def restore(self, text: str, tokens: list[Token], spans: list[tuple[int, int]]) -> list[Span]:
+        """Candidate originals for each span of words i..j-1, best first: by the trigram with both
+        sides of the context, and in full mode re-ranked by the causal LM."""
+        lower = [t.lower for t in tokens]
+        sentence = sentence_ids(tokens)
+        restored = [Span(i, j, self.readings(lower, sentence, i, j),
+                         _context_score(self.trigram, lower, sentence, i, j, lower[i:j])) for i, j in spans]
+        if self.neural is None:
+            return restored
+        for span in restored:
+            span.readings = span.readings[:VERIFIED] + self._proposals(text, tokens, lower, sentence, span)
+        return self._rank_with_lm(text, tokens, restored)
+
+    def _proposals(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
+                   span: Span) -> list[Reading]:
+        """Full mode: words the causal LM itself expects at a one-word span, meaning about what the
+        written word means: originals that no dictionary links to the spinner's choice."""
+        if span.j - span.i != 1 or not PROPOSED:
+            return []
+        from unspin.detect.encoder import get_word_meaning
+
+        written = lower[span.i]
+        known = {r.wording for r in span.readings[:VERIFIED]} | {written}
+        words = [w for w in self.neural.propose(text, tokens[span.i].start, tokens[span.i].end, k=PROPOSED)
+                 if w not in known]
+        if not words:
+            return []
+        similar = get_word_meaning().similarity(written, words)
+        return [Reading(w, _context_score(self.trigram, lower, sentence, span.i, span.j, [w]) + PROPOSAL_CHANNEL,
+                        LM_SOURCE, PROPOSAL_CHANNEL)
+                for w, similarity in zip(words, similar) if similarity >= PROPOSAL_SIMILARITY]
+
+    def _rank_with_lm(self, text: str, tokens: list[Token], spans: list[Span]) -> list[Span]:
+        """The causal LM re-ranks each span's best VERIFIED readings with everything before the span
+        and a window after it (the channel's ln P added); `lm_gain` is how many nats the best
+        reading beats the written words by (None where there is no reading to score)."""
         from unspin.detect.lm import Query
 
         queries = []
         for span in spans:
             observed = text[tokens[span.i].start:tokens[span.j - 1].end]
-            alternatives = (observed,) + tuple(_cased(observed, r.wording, tokens[span.i]) for r in span.readings[:VERIFIED])
+            alternatives = (observed,) + tuple(_cased(observed, r.wording, tokens[span.i]) for r in span.readings)
             queries.append(Query(tokens[span.i].start, tokens[span.j - 1].end, alternatives))
         results = self.neural.score_in_context(text, queries) if queries else []
-        kept = []
+        ranked = []
         for span, scores in zip(spans, results):
-            readings = span.readings[:VERIFIED]
+            readings = span.readings
             if not readings:
-                continue  # nothing to restore and nothing to verify with: full mode shows only what it verified
+                ranked.append(span)
+                continue
             lm = [a + r.channel for a, r in zip(scores.alternatives[1:], readings)]
             order = sorted(range(len(readings)), key=lambda k: (-lm[k], k))
-            gain = lm[order[0]] - scores.alternatives[0]
-            if gain < self.verify_margin:
-                continue
-            kept.append(Span(span.i, span.j, [readings[k] for k in order], span.written, lm_gain=gain))
-        return kept
+            ranked.append(Span(span.i, span.j, [readings[k] for k in order], span.written,
+                               lm_gain=lm[order[0]] - scores.alternatives[0]))
+        return ranked
 
     def _idiom_findings(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
                         confidence: float) -> list[tuple[int, int, Finding]]:
@@ -301,6 +353,10 @@ class LearnedEngine:
             grown.sort(key=lambda item: (-item[2], item[0]))
             beam = grown[:BEAM]
         return [(words, channel, sources) for words, channel, _, sources in beam]
+
+
+def _generator(sources: tuple[str, ...]) -> CandidateGenerator:
+    return CandidateGenerator(sources, max_candidates=RESTORE_CANDIDATES, min_zipf=RESTORE_MIN_ZIPF)
 
 
 def flagged_spans(text: str, tokens: list[Token], decided: np.ndarray, threshold: float,

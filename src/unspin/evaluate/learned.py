@@ -9,8 +9,10 @@ The encoder's word probabilities are the slow part and do not change while a dec
 restorer is tuned: `CachedDetector` keeps them on disk, keyed by the detector's weights and the
 text, so a second evaluation of the dev split takes seconds of encoder time.
 
-The restorer reads Moby + WordNet; the held-out profiles spin with MyThes, and the report says
-how many of their swaps the restorer's dictionaries link at all (`simulate.overlap`).
+The restorer reads every dictionary (Moby, WordNet, MyThes); a suite spun with one of them is
+restored without it (`LearnedEngine.restoring_without`), and the report says how many of the
+held-out suites' swaps Moby + WordNet link at all (`simulate.overlap`). `restore_gold` measures
+restoration alone: each gold swap handed to the restorer as if it had been detected.
 """
 
 from __future__ import annotations
@@ -136,6 +138,43 @@ def score(engine, cases: Sequence[Case], threshold: float | None = None) -> tupl
     return total(counts), judged
 
 
+@dataclass
+class GoldRestoration:
+    """Restoration alone: how often the restorer, handed a gold swap's span, gives the original."""
+
+    swaps: int = 0
+    restored: int = 0  # its first reading is the original
+    offered: int = 0  # the original is among the readings it ranked (the candidate list's reach)
+
+    def as_dict(self) -> dict:
+        return {"swaps": self.swaps, "gold_restored": self.restored / max(1, self.swaps),
+                "gold_offered": self.offered / max(1, self.swaps)}
+
+
+def restore_gold(engine, cases: Sequence[Case]) -> GoldRestoration:
+    """Hand every gold swap's words to `engine.restore` as if they had been detected, each in the
+    spun text with its neighbours left as written, and compare its readings with the original."""
+    from unspin.text.tokenize import tokenize
+
+    out = GoldRestoration()
+    for case in cases:
+        tokens = tokenize(case.text)
+        located = [(g, _token_span(tokens, g.start, g.end)) for g in case.gold]
+        located = [(g, span) for g, span in located if span is not None]
+        for (gold, _), span in zip(located, engine.restore(case.text, tokens, [s for _, s in located])):
+            wanted = " ".join(gold.original.lower().split())
+            readings = [r.wording for r in span.readings]
+            out.restored += bool(readings) and readings[0] == wanted
+            out.offered += wanted in readings
+        out.swaps += len(case.gold)
+    return out
+
+
+def _token_span(tokens: list[Token], start: int, end: int) -> tuple[int, int] | None:
+    inside = [t.index for t in tokens if t.start < end and t.end > start]
+    return (inside[0], inside[-1] + 1) if inside else None
+
+
 def auc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
     """P(a positive scores above a negative), ties half."""
     if not positive or not negative:
@@ -152,5 +191,5 @@ def dictionary_overlap(cases: Sequence[Case], sources: tuple[str, ...] = ("moby"
     return simulate.overlap(edits, load_thesaurus(sources))
 
 
-__all__ = ["Case", "CachedDetector", "Judged", "spun_cases", "clean_cases", "tortured_cases", "score", "auc",
+__all__ = ["Case", "CachedDetector", "GoldRestoration", "Judged", "restore_gold", "spun_cases", "clean_cases", "tortured_cases", "score", "auc",
            "dictionary_overlap", "SUITE_RATES"]

@@ -20,7 +20,7 @@ from unspin.evaluate.calibration import (
 )
 from unspin.detect.decide import decision_file
 from unspin.resources import atomic_write_text, cache_dir, file_sha256
-from unspin.score import calibration_file, isotonic
+from unspin.detect.score import calibration_file, isotonic
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "unspin" / "data"
 

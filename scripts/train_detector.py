@@ -34,7 +34,6 @@ and picked up by the next run. The result is written to src/unspin/data/DETECTOR
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import logging
 import lzma

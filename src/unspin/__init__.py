@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
 from unspin.errors import InputError, ResourceMissing, UnspinError, UsageError
 from unspin.model import Finding, Report
+from unspin.version import __version__
 
-try:
-    __version__ = version("unspin")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 
 def check(text: str, *, mode: str = "full", model: str | None = None, device: str = "auto", id=None,

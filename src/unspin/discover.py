@@ -190,7 +190,7 @@ def engine_report(engine: Engine, text: str, *, threshold: float, id: Any = None
     """A report whose spans go down to `threshold`; its score, verdict and risk are the engine's
     usual ones (from the findings over the engine's own threshold), so they do not drift with it."""
     from unspin.restoration import apply_findings
-    from unspin.score import assemble_report
+    from unspin.detect.score import assemble_report
 
     _check_threshold(threshold)
     detection = engine.detect(text, threshold)

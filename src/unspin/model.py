@@ -64,7 +64,7 @@ class Report:
     unspin_version: str = ""
     words: int = 0
     document: Mapping[str, Any] | None = None  # format, excluded regions ... of a document input
-    risk: str | None = None  # "none" | "low" | "medium" | "high", from score and density (unspin.score)
+    risk: str | None = None  # "none" | "low" | "medium" | "high", from score and density (unspin.detect.score)
 
     def to_dict(self) -> dict[str, Any]:
         data = {

@@ -17,7 +17,7 @@ from unspin.detect.fingerprints import FingerprintMatcher, merge
 from unspin.lexicon.fingerprints import FingerprintList, load_fingerprints
 from unspin.model import Report
 from unspin.restoration import apply_findings
-from unspin.score import assemble_report, count_words, load_calibration
+from unspin.detect.score import assemble_report, count_words, load_calibration
 
 if TYPE_CHECKING:
     from unspin.documents import ExtractedDocument

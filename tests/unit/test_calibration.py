@@ -8,7 +8,7 @@ import random
 import pytest
 
 from unspin.evaluate.calibration import auc, brier, expected_calibration_error, fit_isotonic, fit_platt, platt
-from unspin.score import Calibration, isotonic, load_calibration
+from unspin.detect.score import Calibration, isotonic, load_calibration
 
 
 def test_ece_of_a_perfect_and_of_an_overconfident_score():

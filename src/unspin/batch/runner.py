@@ -6,9 +6,8 @@ The shape follows datatrove: one pure step over shards, and an executor around i
   `shard_size` items: shard `i` always holds items `i*size .. (i+1)*size - 1`.
 - `screen_shard(shard, config) -> ShardResult` is pure apart from loading the checker once per
   process; it is what a Spark `mapPartitions` would call.
-- `write_shard` writes one shard's outputs (`shard_outputs`: their bytes), each to a temporary
-  file that is fsynced and renamed, and then, last, the shard's `.done.json` marker with its
-  statistics (`store_shard`).
+- `unspin.batch.outputs` writes what a shard produced (`write_shard`: each file atomically, the
+  `.done.json` marker with its statistics last) and merges the shards into the run's tables.
 - `screen(...)` is the local executor: it takes a lock on the output folder, checks that the
   folder holds a run of the same configuration (`run.json`), removes what an interrupted run
   left half-done, skips shards that have a marker, hands the others to worker processes
@@ -37,9 +36,7 @@ every document exactly once: in the reports and the summary, or in the errors an
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import json
 import logging
 import multiprocessing
@@ -62,12 +59,22 @@ from unspin.batch.inputs import (
     DEFAULT_READER,
     Document,
     estimate_total,
-    have_pyarrow,
     iter_documents,
     plan_sources,
     require_pyarrow,
     resolve,
     signature,
+)
+from unspin.batch.outputs import (
+    FINAL_FILES,
+    REPORT_FORMATS,
+    Screened,
+    ShardResult,
+    add_source,
+    error_row,
+    merge,
+    summary_row,
+    write_shard,
 )
 from unspin.batch.storage import LOCAL, LocalFolder, as_folder, is_uri
 from unspin.errors import ExitCode, InputError, UnspinError, UsageError
@@ -77,25 +84,7 @@ log = logging.getLogger(__name__)
 
 RUN_SCHEMA = "unspin.screen-run/1"
 SHARD_SCHEMA = "unspin.screen-shard/1"
-SUMMARY_SCHEMA = "unspin.screen-summary/1"
 DEFAULT_CHECKER = "unspin.pipeline:get_checker"
-REPORT_FORMATS = ("jsonl", "parquet")
-TOP_FINDINGS = 3
-PARQUET_ROW_GROUP = 10_000  # rows buffered by the merge: bounds its memory (~40 MB)
-
-# Table columns, with their Parquet types (fixed, so that an all-empty shard types the same).
-SUMMARY_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
-                   ("status", "string"), ("verdict", "string"), ("risk", "string"), ("score", "float64"),
-                   ("findings", "int64"), ("words", "int64"), ("top_findings", "string"), ("error", "string"),
-                   ("source_id", "string"), ("source_similarity", "float64"))
-ERROR_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
-                 ("reason", "string"))
-REPORT_COLUMNS = (("seq", "int64"), ("id", "string"), ("source", "string"), ("location", "string"),
-                  ("schema", "string"), ("unspin_version", "string"), ("mode", "string"), ("model", "string"),
-                  ("score", "float64"), ("verdict", "string"), ("risk", "string"), ("findings", "int64"),
-                  ("words", "int64"), ("spans", "string"), ("restored", "string"))
-# Written by the merge; a restart removes these and the two folders, nothing else.
-FINAL_FILES = ("summary.csv", "summary.parquet", "errors.csv", "errors.parquet", "summary.json")
 
 
 class WorkerDied(UnspinError, RuntimeError):
@@ -157,26 +146,6 @@ class Shard:
 
     def keys_sha256(self) -> str:
         return hashlib.sha256("\n".join(d.key() for d in self.documents).encode("utf-8", "backslashreplace")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Screened:
-    """One document's report, with where it came from and its risk level."""
-
-    seq: int
-    source: str
-    location: str
-    risk: str
-    report: Report
-
-
-@dataclass(frozen=True)
-class ShardResult:
-    index: int
-    reports: tuple[Screened, ...]  # the screened documents, in input order
-    rows: tuple[dict[str, Any], ...]  # summary rows, one per document (errors included)
-    errors: tuple[dict[str, Any], ...]
-    stats: dict[str, Any]
 
 
 def iter_shards(documents: Iterable[Document], size: int) -> Iterator[Shard]:
@@ -266,8 +235,7 @@ def screen_shard(shard: Shard, config: ScreenConfig) -> ShardResult:
                 rows.append(summary_row(doc, report, level))
                 add_source(rows[-1], report, text if isinstance(text, str) else text.text, config.against)
                 continue
-        errors.append({"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source),
-                       "location": doc.location, "reason": _clean(error)})
+        errors.append(error_row(doc, error))
         rows.append(summary_row(doc, None, None, error))
     stats = {
         "schema": SHARD_SCHEMA, "shard": shard.index, "documents": len(shard.documents),
@@ -283,133 +251,6 @@ def screen_shard(shard: Shard, config: ScreenConfig) -> ShardResult:
     return ShardResult(shard.index, tuple(reports), tuple(rows), tuple(errors), stats)
 
 
-def summary_row(doc: Document, report: Report | None, risk: str | None, error: str | None = None) -> dict[str, Any]:
-    if report is None:
-        return {"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source), "location": doc.location,
-                "status": "error", "verdict": None, "risk": None, "score": None, "findings": None,
-                "words": None, "top_findings": None, "error": _clean(error or ""),
-                "source_id": None, "source_similarity": None}
-    return {"seq": doc.seq, "id": _cell(doc.id), "source": _clean(doc.source), "location": doc.location,
-            "status": "ok", "verdict": report.verdict, "risk": risk, "score": round(float(report.score), 4),
-            "findings": len(report.spans), "words": report.words, "top_findings": _clean(top_findings(report)),
-            "error": None, "source_id": None, "source_similarity": None}
-
-
-@lru_cache(maxsize=2)
-def _source_index(path: str):
-    """The `unspin match` index of --against, opened once per process (memory-mapped)."""
-    from unspin.match.index import load_index
-
-    return load_index(path)
-
-
-def add_source(row: dict[str, Any], report: Report, text: str, against: str | None) -> None:
-    """For a flagged document (spun or suspect), the likeliest source in the --against index."""
-    if against is None:
-        return
-    from unspin.match.index import find_sources
-
-    ((_, matches),) = list(find_sources([(report, text)], _source_index(against), k=1))
-    if matches:
-        row["source_id"] = _clean(str(matches[0].id))
-        row["source_similarity"] = round(float(matches[0].similarity), 4)
-
-
-def top_findings(report: Report, n: int = TOP_FINDINGS) -> str:
-    """The most confident findings as `spun → suggestion (0.97)`, joined by "; "."""
-    best = sorted(report.spans, key=lambda f: (-f.confidence, f.start))[:n]
-    return "; ".join(f"{f.text} \u2192 {f.suggestion} ({f.confidence:.2f})" for f in best)
-
-
-def _cell(value: Any) -> str:
-    """An id as a table cell: text as it is, numbers as written in JSON, no id as empty."""
-    if value is None:
-        return ""
-    return _clean(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-
-
-def _clean(text: str) -> str:
-    """Text that encodes as UTF-8 (a lone surrogate, from a file name or a JSON escape, as \\udcXX)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
-
-
-# -- writing a shard ---------------------------------------------------------------------------
-
-def shard_names(index: int, report_format: str) -> dict[str, str]:
-    """A shard's files, by their names in the output folder."""
-    return {"reports": f"reports/part-{index:05d}.{report_format}",
-            "summary": f"shards/{index:05d}.summary.jsonl",
-            "errors": f"shards/{index:05d}.errors.jsonl",
-            "done": marker_name(index)}
-
-
-def marker_name(index: int) -> str:
-    return f"shards/{index:05d}.done.json"
-
-
-def write_shard(out, result: ShardResult, config: ScreenConfig, run_id: str) -> dict[str, Any]:
-    """The shard's outputs, each atomically, then its marker (the stats); returns the marker.
-    `out`: the output folder (a path, or an `unspin.batch.storage` folder)."""
-    return store_shard(as_folder(out), *shard_outputs(result, config, run_id))
-
-
-def shard_outputs(result: ShardResult, config: ScreenConfig, run_id: str) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """The shard's files ({name: bytes}) and its marker, which records their sizes: what a
-    Spark executor that cannot write the output folder sends back to the driver."""
-    from unspin.report.json import render_jsonl_line
-
-    names = shard_names(result.index, config.report_format)
-    if config.report_format == "parquet":
-        reports = _parquet_bytes([_report_row(item) for item in result.reports], REPORT_COLUMNS)
-    else:
-        reports = "".join(render_jsonl_line(item.report) for item in result.reports).encode("utf-8", "backslashreplace")
-    files = {names["reports"]: reports, names["summary"]: _jsonl_bytes(result.rows),
-             names["errors"]: _jsonl_bytes(result.errors)}
-    marker = dict(result.stats, run=run_id, files={name: len(data) for name, data in files.items()})
-    return files, marker
-
-
-def store_shard(folder, files: dict[str, bytes], marker: dict[str, Any]) -> dict[str, Any]:
-    """Each file under a temporary name and renamed, then the marker, last: a shard counts as
-    done only with every file in place."""
-    for name, data in files.items():
-        folder.write_bytes(name, data)
-    folder.write_bytes(marker_name(marker["shard"]), (json.dumps(marker, indent=1, sort_keys=True) + "\n").encode("utf-8"))
-    folder.sync("shards")
-    return marker
-
-
-def _report_row(item: Screened) -> dict[str, Any]:
-    report = item.report
-    data = report.to_dict()
-    return {"seq": item.seq, "id": _cell(report.id), "source": _clean(item.source), "location": item.location,
-            "schema": data["schema"], "unspin_version": data["unspin_version"], "mode": data["mode"],
-            "model": data["model"], "score": data["score"], "verdict": data["verdict"], "risk": item.risk,
-            "findings": len(report.spans), "words": report.words,
-            "spans": _clean(json.dumps(data["spans"], ensure_ascii=False, separators=(",", ":"), default=str)),
-            "restored": _clean(data["restored"])}
-
-
-def _jsonl_bytes(rows: Iterable[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows).encode("utf-8")
-
-
-def _arrow_schema(columns):
-    pa, _ = require_pyarrow()
-    return pa.schema([(name, getattr(pa, kind)()) for name, kind in columns])
-
-
-def _parquet_bytes(rows: list[dict[str, Any]], columns) -> bytes:
-    pa, pq = require_pyarrow()
-    sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows, schema=_arrow_schema(columns)), sink)
-    return sink.getvalue()
-
-
 # -- the output folder -------------------------------------------------------------------------
 
 _INDEX_RE = re.compile(r"^\.?(?:part-)?(\d+)\.")
@@ -418,7 +259,7 @@ _INDEX_RE = re.compile(r"^\.?(?:part-)?(\d+)\.")
 def identity(config: ScreenConfig, sources: dict[str, Any], lists: list, resources: list[dict[str, Any]]) -> dict[str, Any]:
     """What a resumed run must share with the first: the configuration, the input files (names,
     sizes, times), the versions and hashes of the code's resources and of the fingerprint lists."""
-    from unspin import __version__
+    from unspin.version import __version__
 
     data = asdict(config)
     data["inputs_resolved"] = [p if is_uri(p) else str(Path(p).resolve()) for p in config.inputs]
@@ -512,7 +353,7 @@ def _shard_task(shard: Shard, config: ScreenConfig, out: str, run_id: str) -> di
     """One shard, screened and written: what a worker runs. Our own errors come back as data
     (their hint does not survive pickling as an exception)."""
     try:
-        return write_shard(LocalFolder(out), screen_shard(shard, config), config, run_id)
+        return write_shard(LocalFolder(out), screen_shard(shard, config), config.report_format, run_id)
     except UnspinError as err:
         return {"fatal": {"module": type(err).__module__, "name": type(err).__qualname__,
                           "message": err.message, "hint": err.hint}}
@@ -683,7 +524,8 @@ def screen(config: ScreenConfig, out: str | os.PathLike[str], *, workers: int | 
         log.info("%d shards screened, %d found done, with %d worker(s)", counts["screened_shards"], counts["resumed"], workers)
         if not set(range(shards)) <= set(done_shards(folder)):
             return None  # other ranks' shards are not done yet
-        return merge(folder, shards, config, elapsed=time.monotonic() - started, resumed=counts["resumed"])
+        return merge(folder, shards, config.report_format, config.shard_size, elapsed=time.monotonic() - started,
+                     resumed=counts["resumed"])
     finally:
         if lock is not None:
             lock.close()
@@ -718,7 +560,7 @@ def _load_lists(paths: tuple[str, ...]) -> list:
 
 
 def _resources() -> list[dict[str, Any]]:
-    from unspin.lexicon.inventory import builtin_resources
+    from unspin.detect.inventory import builtin_resources
 
     return builtin_resources()
 
@@ -727,8 +569,8 @@ def _run_info(config: ScreenConfig, lists: list, resources: list[dict[str, Any]]
     import platform
     from datetime import UTC, datetime
 
-    from unspin import __version__
-    from unspin.lexicon.inventory import list_info
+    from unspin.version import __version__
+    from unspin.detect.inventory import list_info
 
     return {"schema": RUN_SCHEMA, "run": run_id, "unspin_version": __version__,
             "python": platform.python_version(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -737,103 +579,3 @@ def _run_info(config: ScreenConfig, lists: list, resources: list[dict[str, Any]]
 
 
 # -- merging -----------------------------------------------------------------------------------
-
-def merge(out, shards: int, config: ScreenConfig, *, elapsed: float = 0.0, resumed: int = 0) -> dict[str, Any]:
-    """The summary and errors tables (CSV, and Parquet when pyarrow is there) from the shards in
-    order, and summary.json, in `out` (a path or folder). Idempotent: running it again gives the
-    same tables."""
-    from unspin.report.csv import guard_cell
-
-    folder = as_folder(out)
-    parquet = have_pyarrow()
-    if not parquet:
-        log.warning("pyarrow is not installed: summary and errors written as CSV only (pip install 'unspin[batch]')")
-    totals: Counter = Counter()
-    verdicts: Counter = Counter()
-    risks: Counter = Counter()
-    checkers: list[dict[str, Any]] = []
-    seconds = 0.0
-    with contextlib.ExitStack() as stack:
-        tables = {}
-        for name, columns in (("summary", SUMMARY_COLUMNS), ("errors", ERROR_COLUMNS)):
-            raw = stack.enter_context(folder.writing(f"{name}.csv"))
-            handle = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow([c for c, _ in columns])
-            pq_writer = None
-            if parquet:
-                pq_writer = stack.enter_context(_ParquetRows(stack.enter_context(folder.writing(f"{name}.parquet")),
-                                                             columns))
-            tables[name] = (writer, pq_writer, columns)
-        for index in range(shards):
-            names = shard_names(index, config.report_format)
-            marker = json.loads(folder.read_bytes(names["done"]).decode("utf-8"))
-            totals.update(documents=marker["documents"], screened=marker["screened"], errors=marker["errors"])
-            verdicts.update(marker["verdicts"])
-            risks.update(marker["risk"])
-            seconds += marker.get("seconds", 0.0)
-            if marker.get("checker") not in checkers:
-                checkers.append(marker.get("checker"))
-            for name in ("summary", "errors"):
-                writer, pq_writer, columns = tables[name]
-                with io.TextIOWrapper(folder.open(names[name]), encoding="utf-8") as rows:
-                    for line in rows:
-                        row = json.loads(line)
-                        writer.writerow([_csv_cell(row[c], guard_cell) for c, _ in columns])
-                        if pq_writer is not None:
-                            pq_writer.add(row)
-    if len(checkers) > 1:
-        log.warning("the shards were screened by differently configured checkers: %s", checkers)
-    summary = {
-        "schema": SUMMARY_SCHEMA, "documents": totals["documents"], "screened": totals["screened"],
-        "errors": totals["errors"], "flagged": verdicts["spun"] + verdicts["suspect"],
-        "verdicts": {v: verdicts[v] for v in ("spun", "suspect", "clean")}, "risk": dict(sorted(risks.items())),
-        "shards": shards, "shard_size": config.shard_size, "resumed_shards": resumed,
-        "elapsed_s": round(elapsed, 3), "screen_seconds": round(seconds, 3),
-        "docs_per_s": round(totals["documents"] / seconds, 2) if seconds else None,
-        "checker": checkers[0] if len(checkers) == 1 else checkers or None,
-        "outputs": {"reports": f"reports/part-*.{config.report_format}",
-                    "summary": ["summary.csv"] + (["summary.parquet"] if parquet else []),
-                    "errors": ["errors.csv"] + (["errors.parquet"] if parquet else [])},
-    }
-    run = json.loads(folder.read_bytes("run.json").decode("utf-8"))
-    if run.get("checker") != summary["checker"]:  # the model as the workers resolved it
-        run["checker"] = summary["checker"]
-        folder.write_bytes("run.json", (json.dumps(run, indent=2) + "\n").encode("utf-8"))
-    folder.write_bytes("summary.json", (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
-    return summary
-
-
-def _csv_cell(value: Any, guard) -> Any:
-    if value is None:
-        return ""
-    return guard(value) if isinstance(value, str) else value
-
-
-class _ParquetRows:
-    """Rows appended to a Parquet file (an open binary file) in row groups of `PARQUET_ROW_GROUP`."""
-
-    def __init__(self, handle, columns) -> None:
-        self.handle, self.columns, self.rows = handle, columns, []
-        self.writer = None
-
-    def __enter__(self):
-        _, pq = require_pyarrow()
-        self.writer = pq.ParquetWriter(self.handle, _arrow_schema(self.columns))
-        return self
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= PARQUET_ROW_GROUP:
-            self._flush()
-
-    def _flush(self) -> None:
-        pa, _ = require_pyarrow()
-        if self.rows:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.writer.schema))
-            self.rows = []
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self._flush()
-        self.writer.close()

@@ -3,10 +3,10 @@
 The unit of work does not change. The driver (this process) enumerates the documents exactly as
 `unspin.batch.runner.screen` does, cuts them into the same shards, and skips the shards that
 already have a `.done.json` marker. Each remaining shard becomes one Spark task that calls
-`runner.screen_shard` and `runner.write_shard` (through `runner._shard_task`, the local workers'
+`runner.screen_shard` and `outputs.write_shard` (through `runner._shard_task`, the local workers'
 function): the shard's outputs are renamed into place and its marker written last, by the
 executor, into the same folder (for a URI --out: sent back and written by the driver, below).
-The driver then runs the same `runner.merge`. So the outputs are byte for byte those of the local
+The driver then runs the same `outputs.merge`. So the outputs are byte for byte those of the local
 engine, and a run on local paths can be interrupted and continued by either.
 
 Spark runs shards, not documents: `SparkShards` sends them in jobs of `2 x defaultParallelism`
@@ -60,7 +60,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NoReturn
 
-from unspin.batch import runner
+from unspin.batch import outputs, runner
 from unspin.batch.hadoop import HadoopStorage
 from unspin.batch.storage import is_uri
 from unspin.errors import ExitCode, ResourceMissing, UnspinError, UsageError
@@ -255,7 +255,7 @@ def _executor_task(shard: runner.Shard, *, config: runner.ScreenConfig, out: str
 
 def _send_back(shard: runner.Shard, config: runner.ScreenConfig, run_id: str) -> dict[str, Any]:
     try:
-        files, marker = runner.shard_outputs(runner.screen_shard(shard, config), config, run_id)
+        files, marker = outputs.shard_outputs(runner.screen_shard(shard, config), config.report_format, run_id)
     except UnspinError as err:
         return _fatal(err)
     return {"files": files, "marker": marker}
@@ -331,9 +331,9 @@ class SparkShards:
         for result in results:
             result = runner._unwrap(result)
             if self.out.remote:  # sent back: written here, files first, the marker last
-                self.on_done(runner.store_shard(self.out, result["files"], result["marker"]))
+                self.on_done(outputs.store_shard(self.out, result["files"], result["marker"]))
                 continue
-            done = runner.marker_name(result["shard"])
+            done = outputs.marker_name(result["shard"])
             if self.out.size(done) is None:
                 raise UsageError(f"an executor wrote shard {result['shard']}, but {self.out.describe(done)} is not "
                                  "there on the driver",

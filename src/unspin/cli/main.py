@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from unspin import __version__
+    from unspin.version import __version__
 
     parser = _Parser(prog="unspin", description="Find machine-spun text, restore the original wording.")
     parser.add_argument("--version", action="version", version=f"unspin {__version__}")
@@ -212,7 +212,7 @@ def run_check(args, stdin, stdout, stderr) -> int:
 
 def _resources(checker) -> list[dict]:
     """What the reports were made with: built-in resources and the fingerprint lists loaded."""
-    from unspin.lexicon import inventory
+    from unspin.detect import inventory
 
     return inventory.builtin_resources() + [inventory.list_info(loaded) for loaded in checker.lists]
 
@@ -280,7 +280,7 @@ def run_eval(args, stdin, stdout, stderr) -> int:
 def run_lexicon(args, stdin, stdout, stderr) -> int:
     import json
 
-    from unspin.lexicon import inventory
+    from unspin.detect import inventory
     from unspin.lexicon.fingerprints import load_fingerprints
 
     if args.action == "validate":

@@ -167,7 +167,7 @@ def render_text(index, results) -> str:
 
 
 def render_json(index, results) -> str:
-    from unspin import __version__
+    from unspin.version import __version__
 
     payload = {
         "schema": "unspin.match/1",

@@ -17,7 +17,7 @@ import numpy as np
 from wordfreq import get_frequency_dict
 
 from unspin.lexicon import FUNCTION_WORDS, analyses, inflect, load_thesaurus
-from unspin.lexicon.idioms import load_idioms
+from unspin.lexicon.idioms import function_originals, load_idioms
 
 IDIOM_SOURCE = 1 << 7  # bit in Candidate.sources for the idiom table (thesauri use the low bits)
 LM_SOURCE = 1 << 6  # ... and for a causal LM's own proposal (full mode)
@@ -72,9 +72,12 @@ class CandidateGenerator:
     """Per-term candidate lists, cached: the same words recur across a corpus."""
 
     def __init__(self, sources: tuple[str, ...] = ("moby", "wordnet"), *, max_candidates: int = 96,
-                 min_zipf: float = 2.5) -> None:
+                 min_zipf: float = 2.5, function_rewrites: bool = False) -> None:
         self.thesaurus = load_thesaurus(sources)
         self.idioms = load_idioms()
+        # Spinners' rewrites of function words read backwards ("in light of the fact that" ->
+        # "because"): candidates only, for a span something else flagged.
+        self.function_originals = function_originals() if function_rewrites else {}
         self.max_candidates = max_candidates
         self.min_zipf = min_zipf
         self.for_term = lru_cache(maxsize=1 << 17)(self._for_term)
@@ -101,6 +104,9 @@ class CandidateGenerator:
             original = original.lower()
             found[original] = Candidate(original, IDIOM_SOURCE, self._degree(original), zipf(original),
                                         _fit(term, original, IDIOM_SOURCE))
+        for original in self.function_originals.get(term, ()):
+            found.setdefault(original, Candidate(original, IDIOM_SOURCE, self._degree(original), zipf(original),
+                                                 _fit(term, original, IDIOM_SOURCE)))
         for lemma, form in _analyses(term):
             for entry in self._ranked_entries(lemma):
                 original = entry.original if form == "base" else inflect(entry.original, form)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,7 +27,7 @@ from unspin.detect.protocol import Detection
 from unspin.errors import UsageError
 from unspin.lexicon.wordcal import WordCalibration, load_word_calibration
 from unspin.model import Finding, Report
-from unspin.score import assemble_report, document_score, load_calibration, verdict
+from unspin.detect.score import assemble_report, load_calibration
 from unspin.text.tokenize import Token, match_case, tokenize
 
 MODES = ("full", "fast")
@@ -147,10 +146,6 @@ class Engine:
             if sites:
                 rate += sites[0].features["doc_rate"] * (hi - lo) / len(tokens)
         return Detection(findings, len(tokens), rate, expected)
-
-    def check_many(self, items: Iterable[tuple[object, str]]) -> Iterator[Report]:
-        for id, text in items:
-            yield self.check(text, id=id)
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -385,13 +380,6 @@ class Engine:
             alternatives=tuple(suggestions[1:1 + ALTERNATIVES_SHOWN]),
             confidence=site.probability, detector="idiom.v1" if site.idiom else self.detector, evidence=evidence,
         )
-
-    def document_score(self, expected: float, words: int, rate: float) -> float:
-        """The uncalibrated P(spun) of the decision model (training scripts fit it)."""
-        return document_score(self.decision, expected, words, rate)
-
-    def verdict(self, score: float, findings: list[Finding]) -> str:
-        return verdict(self.screening, score, findings)
 
 
 @lru_cache(maxsize=4)

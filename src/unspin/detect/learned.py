@@ -356,7 +356,8 @@ class LearnedEngine:
 
 
 def _generator(sources: tuple[str, ...]) -> CandidateGenerator:
-    return CandidateGenerator(sources, max_candidates=RESTORE_CANDIDATES, min_zipf=RESTORE_MIN_ZIPF)
+    return CandidateGenerator(sources, max_candidates=RESTORE_CANDIDATES, min_zipf=RESTORE_MIN_ZIPF,
+                              function_rewrites=True)
 
 
 def flagged_spans(text: str, tokens: list[Token], decided: np.ndarray, threshold: float,

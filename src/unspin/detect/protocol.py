@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from unspin.detect.decide import DecisionModel
     from unspin.model import Finding
-    from unspin.score import Calibration
+    from unspin.detect.score import Calibration
 
 
 @dataclass(frozen=True)

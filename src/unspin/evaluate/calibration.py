@@ -9,7 +9,7 @@ like these, and the figure says so.
 `expected_calibration_error` bins the scores into ten equal-width bins and averages
 |mean score - observed share of spun documents| weighted by the bins' sizes. `fit_platt` fits
 the two-parameter logistic map P = sigmoid(a * logit(score) + b) by Newton's method on the dev
-split; `unspin.score` applies it (`data/calibration-<mode>-v1.json`, written by
+split; `unspin.detect.score` applies it (`data/calibration-<mode>-v1.json`, written by
 `scripts/fit_calibration.py`). The test split is only measured.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unspin.model import Report
-from unspin.score import isotonic  # noqa: F401  (the map fit_isotonic's blocks define)
+from unspin.detect.score import isotonic  # noqa: F401  (the map fit_isotonic's blocks define)
 
 from . import corpora, technical
 

@@ -127,7 +127,7 @@ class Judged:
 
 def score(engine, cases: Sequence[Case], threshold: float | None = None) -> tuple[Counts, list[Judged]]:
     """Counts over `cases`, and each case's document score and verdict."""
-    from unspin.score import document_score, verdict
+    from unspin.detect.score import document_score, verdict
 
     counts, judged = [], []
     for case in cases:

@@ -159,39 +159,15 @@ def _zipf(term: str) -> float:
 def stock_phrases() -> dict[str, tuple[str, ...]]:
     """Original wording -> the stock phrases spinners write for it: the idiom table backwards, plus
     function words and short connectives that spinners rewrite ("now" -> "presently")."""
-    from unspin.lexicon.idioms import load_idioms
+    from unspin.lexicon.idioms import FUNCTION_REWRITES, load_idioms
 
     backwards: dict[str, set[str]] = {}
     for spun, originals in load_idioms().entries.items():
         for original in originals:
             backwards.setdefault(original.lower(), set()).add(spun)
-    for original, spun in _FUNCTION_SWAPS.items():
+    for original, spun in FUNCTION_REWRITES.items():
         backwards.setdefault(original, set()).update(spun)
     return {original: tuple(sorted(spun)) for original, spun in sorted(backwards.items())}
-
-
-# Function words and connectives as SpinBot-style tools rewrite them (written for unspin from
-# their typical output; none is a science term).
-_FUNCTION_SWAPS: dict[str, tuple[str, ...]] = {
-    "because": ("in light of the fact that", "since", "on the grounds that", "due to the fact that"),
-    "although": ("in spite of the fact that", "despite the fact that", "regardless of whether"),
-    "now": ("presently", "right now", "at this point"),
-    "also": ("likewise", "additionally", "too"),
-    "but": ("yet", "however", "be that as it may"),
-    "however": ("nonetheless", "be that as it may", "in any case"),
-    "very": ("extremely", "exceptionally", "incredibly"),
-    "many": ("numerous", "various", "a wide range of"),
-    "about": ("around", "roughly", "concerning"),
-    "after": ("subsequent to", "in the wake of", "following"),
-    "before": ("prior to", "ahead of"),
-    "so": ("along these lines", "in this way", "consequently"),
-    "if": ("in the event that", "on the off chance that", "assuming"),
-    "while": ("whilst", "though"),
-    "with": ("alongside", "along with"),
-    "said": ("expressed", "stated"),
-    "often": ("frequently", "regularly", "oftentimes"),
-    "still": ("in any case", "all things considered"),
-}
 
 
 def _phrase_at(text: str, tokens: list[Token], i: int, phrases: Mapping[str, tuple[str, ...]],

@@ -438,7 +438,7 @@ def _write(path: Path, arrays: dict[str, np.ndarray], manifest: dict, *, force: 
 
 
 def _version() -> str:
-    from unspin import __version__
+    from unspin.version import __version__
 
     return __version__
 

@@ -35,9 +35,9 @@ from __future__ import annotations
 
 from unspin.model import Report
 
-from unspin import score as _score
+from unspin.detect import score as _score
 
-# The thresholds live with the score (`unspin.score`), which puts the level into every report.
+# The thresholds live with the score (`unspin.detect.score`), which puts the level into every report.
 HIGH_SCORE = _score.HIGH_SCORE
 HIGH_DENSITY = _score.HIGH_DENSITY
 HIGH_MIN_FINDINGS = _score.HIGH_MIN_FINDINGS

@@ -2,7 +2,7 @@
 
 "Summary" has one row per document: its id, score, risk level (`unspin.report.risk`), verdict,
 words, number of findings, findings per 1,000 words and its most confident findings. When the
-caller passes `resources` (as `unspin.lexicon.inventory.builtin_resources()` returns them), a
+caller passes `resources` (as `unspin.detect.inventory.builtin_resources()` returns them), a
 "Resources" sheet lists their versions and sha256 so the result can be reproduced.
 
 openpyxl is an optional dependency (extra `reports`), imported only here. Text cells are guarded

@@ -229,7 +229,7 @@ class ServerState:
         loaded (its fingerprint lists are part of it), then kept."""
         if self.resources is not None:
             return self.resources
-        from unspin.lexicon import inventory
+        from unspin.detect import inventory
 
         items = inventory.builtin_resources()
         for loaded in getattr(self.runner.checker, "lists", ()):
@@ -256,7 +256,7 @@ def create_app(settings: Settings | None = None, *, checker=None):
     except ImportError as err:
         raise ResourceMissing(f"the web server needs FastAPI, uvicorn and python-multipart ({err.name} is missing)",
                               INSTALL) from None
-    from unspin import __version__
+    from unspin.version import __version__
     from unspin.web.page import PAGE_CSP, render_page
 
     settings = (settings or Settings()).resolved()

@@ -123,7 +123,7 @@ def assemble_report(text: str, findings: Sequence[Finding], *, id, mode: str, mo
     `expected` is the screening pass's expected number of swaps (plus list matches), `rate` the
     engine's estimated substitution rate; the engine and the pipeline both report through here.
     """
-    from unspin import __version__
+    from unspin.version import __version__
 
     score = document_score(decision, expected, words, rate, calibration)
     return Report(

@@ -12,6 +12,12 @@ from typing import Any
 SCHEMA = "unspin.report/1"
 
 
+def density_per_1k(findings: int, words: int) -> float | None:
+    """Findings per 1,000 words, or None when the word count is unknown (0): the one definition
+    the report, the risk level and the exports share."""
+    return None if words <= 0 else 1000.0 * findings / words
+
+
 @dataclass(frozen=True)
 class Finding:
     """One spun span: `text == input[start:end]`, and `suggestion` replaces exactly that."""
@@ -80,7 +86,8 @@ class Report:
         }
         if self.risk is not None:
             data["risk"] = self.risk
-            data["density_per_1k"] = round(1000.0 * len(self.spans) / self.words, 3) if self.words else None
+            density = density_per_1k(len(self.spans), self.words)
+            data["density_per_1k"] = round(density, 3) if density is not None else None
         if self.document is not None:
             data["document"] = dict(self.document)
         return data

@@ -49,6 +49,10 @@ def add_parser(sub, engine_options) -> argparse.ArgumentParser:
                    help="format of the per-document reports (parquet needs pip install 'unspin[batch]')")
     p.add_argument("--restart", "--force", dest="restart", action="store_true",
                    help="discard an earlier run in DIR (or write into a non-empty folder) and start over")
+    p.add_argument("--rank", type=int, default=0, metavar="R",
+                   help="with --world-size: screen the shards whose index %% N == R; machines sharing "
+                        "one --out folder each run one rank, and the last to finish merges")
+    p.add_argument("--world-size", type=int, default=1, metavar="N", help="how many ranks share the run (default 1)")
     p.add_argument("--progress", choices=("auto", "bar", "lines", "none"), default="auto",
                    help="auto: a bar on a terminal, a line every 15 s otherwise")
     engine_options(p)
@@ -76,6 +80,11 @@ def run_screen(args, stdin, stdout, stderr) -> int:
         raise UsageError("--workers is for --engine local", "Spark uses the cores of its master: --master local[N]")
     if args.engine != "spark" and (args.master is not None or args.conf):
         raise UsageError(f"{'--master' if args.master is not None else '--conf'} is for --engine spark")
+    if args.world_size < 1 or not 0 <= args.rank < args.world_size:
+        raise UsageError(f"--rank {args.rank} is not in 0..{max(args.world_size, 1) - 1}",
+                         "give --world-size N and a --rank from 0 to N-1")
+    if args.engine == "spark" and args.world_size != 1:
+        raise UsageError("--rank and --world-size are for --engine local", "Spark spreads the shards itself")
     if any("=" not in item or not item.partition("=")[0] for item in args.conf):
         raise UsageError("--conf takes KEY=VALUE", "e.g. --conf spark.executor.memory=4g")
     conf = dict(item.partition("=")[::2] for item in args.conf)
@@ -92,12 +101,14 @@ def run_screen(args, stdin, stdout, stderr) -> int:
             summary = screen_spark(config, args.out, master=args.master, restart=args.restart, progress=progress,
                                    conf=conf)
         else:
-            summary = screen(config, args.out, workers=args.workers, restart=args.restart, progress=progress)
+            summary = screen(config, args.out, workers=args.workers, restart=args.restart, progress=progress,
+                             rank=args.rank, world_size=args.world_size)
     except KeyboardInterrupt:
         print(f"unspin: interrupted; the finished shards are kept in {args.out}: run the same command again to continue",
               file=stderr)
         return ExitCode.INTERRUPTED
-    if summary is None:  # only with ranks, which the command line does not offer yet
+    if summary is None:  # this rank is done; another rank's shards are still to screen
+        stdout.write(f"rank {args.rank} of {args.world_size} done in {args.out}; the last rank to finish merges\n")
         return ExitCode.OK
     verdicts = summary["verdicts"]
     stdout.write(

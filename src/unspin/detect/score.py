@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 
 from unspin.detect.decide import DecisionModel
-from unspin.model import Finding, Report
+from unspin.model import Finding, Report, density_per_1k
 from unspin.restoration import apply_findings
 
 
@@ -88,11 +88,6 @@ def count_words(text: str) -> int:
     runs skip the tokenizer, which costs more than the matching itself; the engine's own count
     differs only on numbers and hyphenated words)."""
     return len(text.split())
-
-
-def density_per_1k(findings: int, words: int) -> float | None:
-    """Findings per 1,000 words, or None when the word count is unknown (0)."""
-    return None if words <= 0 else 1000.0 * findings / words
 
 
 def risk_level(score: float, findings: int, words: int) -> str:

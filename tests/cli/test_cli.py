@@ -210,3 +210,16 @@ def test_a_fast_check_in_a_fresh_process_prints_nothing_on_stderr():
                           capture_output=True, timeout=300)
     assert done.returncode == 0 and done.stdout
     assert done.stderr.decode() == ""
+
+
+def test_help_version_and_usage_errors_go_to_the_streams_main_was_given(capsys):
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["screen", "--help"], stdin=io.BytesIO(b""), stdout=out, stderr=err) == 0
+    assert "--world-size" in out.getvalue() and err.getvalue() == ""
+    out = io.StringIO()
+    assert main(["--version"], stdin=io.BytesIO(b""), stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue().startswith("unspin")
+    err = io.StringIO()
+    assert main(["check", "x.txt", "--no-such-option"], stdin=io.BytesIO(b""), stdout=io.StringIO(), stderr=err) == 2
+    assert "--no-such-option" in err.getvalue()
+    assert capsys.readouterr() == ("", "")  # nothing reached the process's own streams

@@ -50,7 +50,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -78,7 +78,6 @@ from unspin.batch.outputs import (
 )
 from unspin.batch.storage import LOCAL, LocalFolder, as_folder, is_uri
 from unspin.errors import ExitCode, InputError, UnspinError, UsageError
-from unspin.model import Report
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +89,6 @@ DEFAULT_CHECKER = "unspin.pipeline:get_checker"
 class WorkerDied(UnspinError, RuntimeError):
     reference = "worker-died"
     exit_code = ExitCode.INTERNAL
-
-
-def _default_risk() -> str:
-    try:
-        import unspin.report.risk  # noqa: F401
-    except ImportError:
-        return "unspin.batch.runner:verdict_risk_level"
-    return "unspin.report.risk:risk_level"
-
-
-def verdict_risk_level(report: Report) -> str:
-    """Fallback risk level from the verdict alone, used only if `unspin.report.risk` is absent."""
-    if not report.spans:
-        return "none"
-    return {"spun": "high", "suspect": "medium"}.get(report.verdict, "low")
 
 
 @dataclass(frozen=True)
@@ -124,7 +108,7 @@ class ScreenConfig:
     engine: bool = True
     reader: str = DEFAULT_READER
     checker_factory: str = DEFAULT_CHECKER
-    risk: str = field(default_factory=_default_risk)
+    risk: str = "unspin.report.risk:risk_level"
     against: str | None = None  # an index folder (`unspin match`): flagged documents get their likeliest source
 
     def validate(self) -> None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import logging
 import sys
@@ -123,7 +124,10 @@ def main(argv: list[str] | None = None, stdin=None, stdout: TextIO | None = None
     stderr = stderr if stderr is not None else sys.stderr
     args = None  # still None when the error comes while parsing
     try:
-        args = build_parser().parse_args(argv)
+        # argparse writes --help, --version and usage errors to sys.stdout / sys.stderr itself:
+        # send them to the streams this call was given (a test's, the web's), as the rest is.
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            args = build_parser().parse_args(argv)
         logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                             stream=stderr, format="unspin: %(message)s")
         _apply_config(args)

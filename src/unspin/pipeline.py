@@ -8,37 +8,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from unspin.detect.fingerprints import FingerprintMatcher, merge
-from unspin.lexicon.fingerprints import FingerprintList, load_fingerprints
+from unspin.lexicon.fingerprints import FingerprintList, ListSource, load_fingerprints
 from unspin.model import Report
 from unspin.restoration import apply_findings
 from unspin.detect.score import assemble_report, count_words, load_calibration
 
 if TYPE_CHECKING:
     from unspin.documents import ExtractedDocument
-
-
-@dataclass(frozen=True)
-class ListSource:
-    """A fingerprint list file as a cache key: a changed file is read again."""
-
-    path: str
-    mtime_ns: int
-    size: int
-
-    @classmethod
-    def of(cls, path: str | os.PathLike[str]) -> ListSource:
-        resolved = Path(path).expanduser()
-        try:
-            stat = resolved.stat()
-        except OSError:
-            return cls(str(resolved), -1, -1)  # load_fingerprints reports it
-        return cls(str(resolved.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=16)

@@ -78,6 +78,7 @@ from unspin.batch.outputs import (
 )
 from unspin.batch.storage import LOCAL, LocalFolder, as_folder, is_uri
 from unspin.errors import ExitCode, InputError, UnspinError, UsageError
+from unspin.lexicon.fingerprints import ListSource
 
 log = logging.getLogger(__name__)
 
@@ -155,22 +156,8 @@ def _cached_checker(factory: str, mode: str, model: str | None, device: str, fin
 def load_checker(config: ScreenConfig):
     """The checker for `config`, built once per process (and again if a list file changed)."""
     return _cached_checker(config.checker_factory, config.mode, config.model, config.device,
-                           tuple(config.fingerprints), config.engine, _list_stamps(config.fingerprints))
-
-
-def _list_stamps(paths) -> tuple:
-    """Each list's real path, size and time, as part of the cache key: in a process that runs
-    several screens (workers=1, a notebook, Spark's reused Python workers) an edited list, or a
-    relative name meaning another file from another working directory, builds a new checker."""
-    stamps = []
-    for path in paths:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            stamps.append((os.path.abspath(path), -1, -1))
-        else:
-            stamps.append((os.path.realpath(path), stat.st_mtime_ns, stat.st_size))
-    return tuple(stamps)
+                           tuple(config.fingerprints), config.engine,
+                           tuple(ListSource.of(path) for path in config.fingerprints))
 
 
 def checker_info(checker) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,27 @@ class QuerySyntaxError(ValueError):
 
 
 # -- the query language ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListSource:
+    """A fingerprint list file as a cache key (its real path, modification time and size): an
+    edited list, or a relative name that means another file from another working directory, is
+    read again. The pipeline's checker cache and the batch runner's both key on it."""
+
+    path: str
+    mtime_ns: int
+    size: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str]) -> ListSource:
+        resolved = Path(path).expanduser()
+        try:
+            stat = resolved.stat()
+        except OSError:
+            return cls(str(resolved), -1, -1)  # load_fingerprints reports it
+        return cls(str(resolved.resolve()), stat.st_mtime_ns, stat.st_size)
+
 
 @dataclass(frozen=True)
 class Term:

@@ -65,12 +65,10 @@ def seed_of(key: str) -> int:
 
 def labelled_windows(text: str, swapped_chars: list[tuple[int, int]]) -> list[tuple[list[int], list[int]]]:
     """(subword ids, labels) windows of a spun text: 1 for a swapped word's subwords, 0 for others."""
-    from unspin.text.tokenize import tokenize
+    from unspin.text.tokenize import covered, tokenize
 
     tokens = tokenize(text)
-    swapped = set()
-    for start, end in swapped_chars:
-        swapped.update(t.index for t in tokens if t.start < end and t.end > start)
+    swapped = {k for start, end in swapped_chars for k in covered(tokens, start, end)}
     encoded = encode(text, tokens)
     labels = [IGNORE if w < 0 else int(w in swapped) for w in encoded.word_of]
     return [(encoded.ids[lo:hi], labels[lo:hi]) for lo, hi in windows(len(encoded.ids), stride=WINDOW - 2)]

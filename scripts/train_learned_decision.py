@@ -38,7 +38,7 @@ from unspin.evaluate.simulate import HELD_OUT_PROFILES, TRAIN_PROFILES, spin
 from unspin.lexicon.thesaurus import load_thesaurus
 from unspin.model import Finding
 from unspin.resources import atomic_write_bytes
-from unspin.text.tokenize import tokenize
+from unspin.text.tokenize import covered, tokenize
 
 RATES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4)
 TARGET_PRECISION = 0.90
@@ -80,7 +80,7 @@ def site_rows(engine: LearnedEngine, cases: list[learned.Case]) -> tuple[np.ndar
         tokens = tokenize(case.text)
         probability = engine.detector.word_probabilities(case.text, tokens)
         table, _ = word_features(tokens, probability)
-        swapped = {t.index for g in case.gold for t in tokens if t.start < g.end and t.end > g.start}
+        swapped = {k for g in case.gold for k in covered(tokens, g.start, g.end)}
         rows.append(table)
         labels.extend(int(t.index in swapped) for t in tokens)
     return np.concatenate(rows), np.asarray(labels)

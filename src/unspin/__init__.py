@@ -16,7 +16,6 @@ from unspin.model import Finding, Report
 from unspin.version import __version__
 
 
-
 def check(text: str, *, mode: str = "full", model: str | None = None, device: str = "auto", id=None,
           fingerprints: Sequence[str | os.PathLike[str]] = (), engine: bool = True) -> Report:
     """Find the spun spans of `text` and restore them; see `unspin.model.Report`.

@@ -540,13 +540,10 @@ def _run_info(config: ScreenConfig, lists: list, resources: list[dict[str, Any]]
     import platform
     from datetime import UTC, datetime
 
-    from unspin.version import __version__
     from unspin.detect.inventory import list_info
+    from unspin.version import __version__
 
     return {"schema": RUN_SCHEMA, "run": run_id, "unspin_version": __version__,
             "python": platform.python_version(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "model": {"mode": config.mode, "model": config.model, "device": config.device, "engine": config.engine},
             "resources": resources, "fingerprint_lists": [list_info(item) for item in lists], "checker": None}
-
-
-# -- merging -----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from unspin.lexicon.idioms import function_originals, load_idioms
 
 IDIOM_SOURCE = 1 << 7  # bit in Candidate.sources for the idiom table (thesauri use the low bits)
 LM_SOURCE = 1 << 6  # ... and for a causal LM's own proposal (full mode)
+THESAURUS_SOURCES = LM_SOURCE - 1  # the bits below: one per thesaurus
 PLAIN_TERM_RE = re.compile(r"[a-z][a-z' -]*[a-z]")
 HYPHEN_OR_SPACE_RE = re.compile(r"[ -]+")
 AGREEMENT_BONUS = 1.0  # nats per extra thesaurus that lists the swap: a true synonym, not an association
@@ -153,7 +154,7 @@ class CandidateGenerator:
 
 
 def _fit(term: str, original: str, sources: int) -> float:
-    agreeing = bin(sources & 0x3F).count("1")  # thesauri only: not the LM or idiom bits
+    agreeing = bin(sources & THESAURUS_SOURCES).count("1")
     length_gap = abs(len(original.split()) - len(term.split()))
     return AGREEMENT_BONUS * (agreeing - 1 if agreeing > 1 else 0) - LENGTH_PENALTY * length_gap
 

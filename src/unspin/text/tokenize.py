@@ -40,6 +40,11 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def covered(tokens: list[Token], start: int, end: int) -> list[int]:
+    """Indices of the words that overlap characters [start, end) (a gold swap, a finding)."""
+    return [t.index for t in tokens if t.start < end and t.end > start]
+
+
 def match_case(template: str, word: str) -> str:
     """`word` written with the capitalisation pattern of `template` ("Profound" -> "Deep")."""
     if template.isupper() and len(template) > 1:

@@ -7,7 +7,7 @@ tortured phrases, with the document score's AUC; writes the table it prints.
 
 `--engine learned` (the default) is fast mode's learned engine, its word probabilities cached
 (`unspin.evaluate.learned.CachedDetector`); `learned-full` adds the language model's verification
-(`--margin`); `thesaurus-fast` is the trigram-gated thesaurus engine that fast mode was before it
+(data/decision-learned-full-v1.json); `thesaurus-fast` is the trigram-gated thesaurus engine that fast mode was before it
 and `thesaurus-full` today's full mode, measured by the same code on the same cases.
 """
 
@@ -28,14 +28,14 @@ from unspin.evaluate.simulate import HELD_OUT_PROFILES
 log = logging.getLogger("evaluate_learned")
 
 
-def make_engine(name: str, margin: float = 0.0):
+def make_engine(name: str):
     if name in ("learned", "learned-full"):
         from unspin.detect.encoder import get_detector
         from unspin.detect.learned import LearnedEngine
 
         detector = learned.CachedDetector(get_detector())
         mode = "full" if name == "learned-full" else "fast"
-        return LearnedEngine(mode=mode, detector=detector, verify_margin=margin), detector
+        return LearnedEngine(mode=mode, detector=detector), detector
     if name == "thesaurus-fast":
         from unspin.detect.engine import Engine
 
@@ -132,7 +132,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="dev", choices=("dev", "test"))
     parser.add_argument("--engine", default="learned")
-    parser.add_argument("--margin", type=float, default=0.0, help="learned-full: the LM's verification margin (nats)")
     parser.add_argument("--limit", type=int, default=60, help="passages per suite (half Brown, half nlp-corpus)")
     parser.add_argument("--tortured-limit", type=int, default=None)
     parser.add_argument("--write", type=Path, help="also write the table as Markdown into this folder "
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="restoration alone: hand the restorer each gold swap (learned engines)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    engine, cache = make_engine(args.engine, args.margin)
+    engine, cache = make_engine(args.engine)
     if args.gold:
         if not hasattr(engine, "restore"):
             raise SystemExit("--gold measures the learned engines' restorer: use --engine learned or learned-full")

@@ -34,7 +34,7 @@ from unspin.detect.encoder import get_detector
 from unspin.detect.learned import DECISION, FEATURES, JOIN, LearnedEngine, flagged_spans, site_probabilities, word_features
 from unspin.evaluate import corpora, learned
 from unspin.evaluate.metrics import Gold, score_text, total
-from unspin.evaluate.simulate import HELD_OUT_PROFILES, TRAIN_PROFILES, spin
+from unspin.evaluate.simulate import HELD_OUT_PROFILES, TRAIN_PROFILES, Profile, spin
 from unspin.lexicon.thesaurus import load_thesaurus
 from unspin.model import Finding
 from unspin.resources import atomic_write_bytes
@@ -57,6 +57,11 @@ log = logging.getLogger("train_learned_decision")
 
 def decision_fold_cases(limit: int | None) -> list[learned.Case]:
     """Train passages the detector never saw, each spun once (profile and rate by its hash)."""
+    return [case for case, _ in decision_fold_spins(limit)]
+
+
+def decision_fold_spins(limit: int | None) -> list[tuple[learned.Case, Profile]]:
+    """`decision_fold_cases`, each with the profile that spun it."""
     thesauri = {p.sources: load_thesaurus(p.sources) for p in TRAIN_PROFILES}
     docs = [d for c in ("brown", "nlp-corpus") for d in corpora.passages(c, "train") if not corpora.in_detector_fold(d.id)]
     docs.sort(key=lambda d: d.id)
@@ -70,7 +75,7 @@ def decision_fold_cases(limit: int | None) -> list[learned.Case]:
         result = spin(doc.text, rate=rate, seed=learned._seed("decision-spin", doc.id),
                       thesaurus=thesauri[profile.sources], profile=profile)
         gold = tuple(Gold(e.start, e.end, e.original) for e in result.edits)
-        cases.append(learned.Case(doc.id, result.text, gold, rate))
+        cases.append((learned.Case(doc.id, result.text, gold, rate), profile))
     return cases
 
 

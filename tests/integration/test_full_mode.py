@@ -11,75 +11,106 @@ SPUN = ("Atmosphere alteration is presently the greatest danger confronting beac
 
 
 @pytest.fixture(scope="module")
-def full_engine():
-    from unspin.detect.engine import get_engine
+def full_checker():
+    from unspin.pipeline import get_checker
 
-    return get_engine(mode="full")
+    return get_checker(mode="full")
 
 
-def test_full_mode_report(full_engine):
-    report = full_engine.check(SPUN)
+def test_full_mode_report(full_checker):
+    report = full_checker.check(SPUN)
     assert report.mode == "full" and report.model and "smollm2" in report.model
     assert report.spans, "the spun example should have findings"
     for span in report.spans:
         assert SPUN[span.start:span.end] == span.text
-        assert span.detector in {"thesaurus-lm.v1", "idiom.v1"}
+        assert span.detector in {"minilm-swap-tagger.v1+lm", "idiom.v1"}
     assert report.restored.startswith("Climate change")
 
 
-def test_full_mode_is_deterministic(full_engine):
-    assert full_engine.check(SPUN) == full_engine.check(SPUN)
+def test_full_mode_is_deterministic(full_checker):
+    assert full_checker.check(SPUN) == full_checker.check(SPUN)
 
 
-def test_full_mode_leaves_plain_text_alone(full_engine):
+def test_full_mode_leaves_plain_text_alone(full_checker):
     text = "The committee met on Tuesday to discuss the budget for next year."
-    assert full_engine.check(text).spans == ()
+    assert full_checker.check(text).spans == ()
 
 
-def test_python_api_matches_engine(full_engine):
+def test_python_api_matches_the_checker(full_checker):
     import unspin
 
-    assert unspin.check(SPUN).to_dict() == full_engine.check(SPUN).to_dict()
-    assert unspin.restore(SPUN) == full_engine.check(SPUN).restored
+    assert unspin.check(SPUN).to_dict() == full_checker.check(SPUN).to_dict()
+    assert unspin.restore(SPUN) == full_checker.check(SPUN).restored
 
 
-def test_the_document_score_is_the_calibrated_screening_score_of_the_thesaurus_engine(full_engine,
-                                                                                     thesaurus_engine):
-    """Full mode's score comes from the thesaurus engine's screening pass, whose calibration was
-    fitted there; the neural model changes the spans, not the score."""
-    fast = thesaurus_engine
+def test_the_document_score_is_fast_modes(full_checker, fast_checker):
+    """Both modes score a document with the word-level decision's document model: the LM decides
+    which spans are shown, not how spun the document is, so the verdict does not depend on the mode."""
     for text in (SPUN, "The committee met on Tuesday to discuss the budget for next year."):
-        assert full_engine.check(text).score == fast.check(text).score
-    assert full_engine.calibration is not None and full_engine.calibration is fast.calibration
+        assert full_checker.check(text).score == fast_checker.check(text).score
+    assert full_checker.engine.screening is fast_checker.engine.screening
 
 
-def test_idiom_evidence_agrees_with_the_rule_that_flagged_it(full_engine):
-    """An idiom span is flagged because the model reads its original better than the text; the
-    evidence must say so. "Then again" -> "On the other hand" once showed a negative margin,
-    because the swap's own ln P (the channel) was mixed into a figure reported as naturalness."""
-    idioms = [span for span in full_engine.check(SPUN).spans if span.detector == "idiom.v1"]
-    assert {span.text for span in idioms} >= {"Atmosphere alteration", "Then again"}
+def test_idiom_evidence_agrees_with_the_rule_that_flagged_it(full_checker):
+    """An idiom span is flagged because its original reads better there; the evidence must say so."""
+    idioms = [span for span in full_checker.check(SPUN).spans if span.detector == "idiom.v1"]
+    assert {span.text for span in idioms} >= {"Atmosphere alteration"}
     for span in idioms:
-        assert span.evidence["lm_gain"] > 0, span
-        assert span.evidence["swap_logprob"] <= 0.0
+        assert span.evidence["trigram_gain"] > 0, span
 
 
-def test_the_learned_engine_with_the_language_model_keeps_only_what_it_verifies():
-    """The learned engine's full mode (measured by scripts/evaluate_learned.py --engine learned-full,
-    not yet what --mode full runs): the LM re-ranks each span's readings and drops a span whose best
-    reading it does not prefer to the written words by the margin."""
-    from unspin.detect.learned import LearnedEngine
+def _example() -> str:
+    from pathlib import Path
 
-    fast = LearnedEngine(mode="fast")
-    full = LearnedEngine(mode="full", detector=fast.detector, verify_margin=0.0)
-    text = ("Women with bosom growth were screened in the clinic. The researchers used profound learning "
-            "to read the scans, and the results were excessively high for little organizations.")
-    fast_spans = {(f.start, f.end) for f in fast.detect(text, threshold=0.3).findings if f.detector != "idiom.v1"}
-    verified = [f for f in full.detect(text, threshold=0.3).findings if f.detector != "idiom.v1"]
-    assert {(f.start, f.end) for f in verified} <= fast_spans
-    for finding in verified:
-        assert finding.detector == "minilm-swap-tagger.v1+lm" and finding.evidence["lm_gain"] >= 0.0
+    return (Path(__file__).resolve().parents[2] / "examples" / "spun-news.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def learned_full(full_checker):
+    return full_checker.engine
+
+
+def test_the_learned_full_mode_reports_the_spans_its_verification_rates_high_enough(learned_full):
+    """Full mode verifies every span from the word-level candidate threshold; a finding is a span
+    whose verification probability (word-level evidence and the LM's gain) reaches the threshold."""
+    verification = learned_full.verification
+    assert verification.candidate_threshold < learned_full.words.site.threshold  # the LM sees more than fast mode reports
+    text = _example()
+    found = learned_full.candidates(text, verification.candidate_threshold)
+    assert found.spans, "the example should have candidate spans"
+    confidences = learned_full.confidences(found.spans, found.evidence, found.decided)
+    tokens = found.evidence.tokens
+    expected = {(tokens[s.i].start, tokens[s.j - 1].end): c for s, c in zip(found.spans, confidences)
+                if c >= verification.span.threshold}
+    assert len(expected) < len(found.spans), "the example should have spans the verification rejects"
+    reported = {(f.start, f.end): f for f in learned_full.detect(text).findings if f.detector != "idiom.v1"}
+    assert set(reported) == set(expected)
+    for where, finding in reported.items():
+        assert finding.confidence == pytest.approx(expected[where])
+        assert finding.detector == "minilm-swap-tagger.v1+lm" and "lm_gain" in finding.evidence
         assert finding.suggestion != finding.text
+
+
+def test_a_verification_that_trusts_only_the_language_model_drops_what_it_does_not_prefer(learned_full):
+    import copy
+
+    from unspin.detect.decide import LogisticModel, Verification
+    from unspin.detect.learned import SPAN_FEATURES
+
+    n = len(SPAN_FEATURES)
+    coef = tuple(5.0 if name == "lm_gain" else 0.0 for name in SPAN_FEATURES)
+    only_lm = copy.copy(learned_full)
+    # P = sigmoid(5 * gain - 1): reported at 0.5 when the LM prefers the best reading by 0.2 nats.
+    only_lm.verification = Verification(0.3, LogisticModel("lm-only", SPAN_FEATURES, coef, -1.0, (0.0,) * n,
+                                                           (1.0,) * n, 0.5), {})
+    text = _example()
+    found = only_lm.candidates(text, 0.3)
+    preferred = {(found.evidence.tokens[s.i].start, found.evidence.tokens[s.j - 1].end)
+                 for s in found.spans if s.readings and s.lm_gain >= 0.2}
+    assert preferred and len(preferred) < len(found.spans), "the example should have spans of both kinds"
+    reported = {(f.start, f.end) for f in only_lm.detect(text, threshold=0.5).findings
+                if f.detector != "idiom.v1"}
+    assert reported == preferred
 
 
 def test_a_full_check_in_a_fresh_process_prints_nothing_on_stderr():

@@ -250,3 +250,64 @@ def test_gold_restoration_hands_each_swap_to_the_restorer(engine):
     assert (result.swaps, result.restored, result.offered) == (1, 1, 1)
     wrong = Case("wrong", text, (Gold(start, end, "breast milk"),), 0.3)
     assert restore_gold(engine, [wrong]).restored == 0
+
+
+def test_span_features_say_when_no_reading_was_found_and_clip_the_gains():
+    from unspin.detect.learned import GAIN_RANGE, SPAN_FEATURES, Reading, Span, WordEvidence, span_features
+
+    tokens = tokenize("one two three")
+    probability = np.array([0.1, 0.9, 0.2])
+    table, rate = word_features(tokens, probability)
+    evidence = WordEvidence(tokens, probability, table, rate)
+    decided = np.array([0.05, 0.8, 0.1])
+    bare = dict(zip(SPAN_FEATURES, span_features(Span(1, 2, [], written=-9.0), evidence, decided)))
+    assert bare["no_reading"] == 1.0 and bare["lm_gain"] == bare["trigram_gain"] == bare["channel"] == 0.0
+    assert bare["site_logit"] == pytest.approx(np.log(0.8 / 0.2)) and bare["detector_logit"] == pytest.approx(np.log(9))
+    reading = Reading("deux", score=-4.0, sources=1, channel=-1.0)
+    span = Span(1, 2, [reading], written=-9.0, lm_gain=100.0)
+    row = dict(zip(SPAN_FEATURES, span_features(span, evidence, decided)))
+    assert row["no_reading"] == 0.0 and row["lm_gain"] == row["lm_gain_positive"] == GAIN_RANGE[1]
+    assert row["trigram_gain"] == pytest.approx(-4.0 + 1.0 + 9.0) and row["channel"] == -1.0
+
+
+def _verification_script():
+    import importlib
+    import sys
+    from pathlib import Path
+
+    scripts = str(Path(__file__).resolve().parents[2] / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)  # it imports its sibling train_learned_decision as a module
+    return importlib.import_module("train_learned_verification")
+
+
+def test_the_verification_thresholds_are_the_lowest_that_meet_the_targets_on_dev():
+    from unspin.detect.decide import LogisticModel
+    from unspin.detect.learned import SPAN_FEATURES
+
+    train = _verification_script()
+    n = len(SPAN_FEATURES)
+    # P(swap) = sigmoid(lm_gain): the rows' gains set their probabilities exactly.
+    model = LogisticModel("test", SPAN_FEATURES, tuple(float(f == "lm_gain") for f in SPAN_FEATURES), 0.0,
+                          (0.0,) * n, (1.0,) * n, 0.5)
+
+    def rows(gains, sites, swaps, words, gold):
+        x = np.zeros((len(gains), n))
+        x[:, SPAN_FEATURES.index("lm_gain")] = np.log(np.asarray(gains) / (1 - np.asarray(gains)))
+        x[:, SPAN_FEATURES.index("site_logit")] = np.log(np.asarray(sites) / (1 - np.asarray(sites)))
+        return {"x": x, "swap": np.asarray(swaps), "words": np.asarray([words]), "gold": np.asarray([gold]),
+                "idioms": np.asarray([0]), "idioms_true": np.asarray([0])}
+
+    # Ten swaps, one of them only a candidate from word-level 0.3; two false spans at 0.55 keep
+    # precision under 0.9 until the threshold passes them; clean text has one span at 0.6.
+    spun = rows([0.95] * 9 + [0.55, 0.55], [0.9] * 8 + [0.35, 0.9, 0.9], [1] * 9 + [0, 0], 0, 10)
+    clean = rows([0.6], [0.9], [0], 2000, 0)
+    candidate, threshold, table = train.sweep(model, spun, clean)
+    assert (candidate, threshold) == (0.3, 0.56)  # recall 0.9 there, 0.8 from 0.4 up
+    chosen = [r for r in table if r["candidate"] == 0.3][-1]
+    assert chosen == {"candidate": 0.3, "threshold": 0.56, "precision": 1.0, "recall": 0.9,
+                      "clean_false_flags_per_1k": 0.5}
+    # One false flag per 1,000 clean words at most: 0.6 is no longer enough where clean text has 2,000
+    # words with three such spans.
+    noisy = rows([0.6, 0.6, 0.6], [0.9] * 3, [0, 0, 0], 2000, 0)
+    assert train.sweep(model, spun, noisy)[:2] == (0.3, 0.62)

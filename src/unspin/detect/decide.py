@@ -93,19 +93,40 @@ def _logistic(data: dict) -> LogisticModel:
     )
 
 
+@dataclass(frozen=True)
+class Verification:
+    """Full mode's decision over a whole span once the causal LM has scored its readings."""
+
+    candidate_threshold: float  # words the word-level decision rates this high are verified ...
+    span: LogisticModel  # ... and a span is reported at span.threshold of this model
+    provenance: dict
+
+
 def decision_file(mode: str) -> str:
-    """`mode`: "fast", "full", or "gate" (the fast model that full mode's verification gate uses)."""
+    """`mode`: "fast", "full", "gate" (the fast model that full mode's verification gate uses),
+    "learned" (the learned engine's word-level decision) or "learned-full" (its `Verification`)."""
     return f"decision-{mode}-v1.json"
 
 
-@lru_cache(maxsize=4)
-def load_decision(mode: str) -> DecisionModel:
+def _read(mode: str, hint: str) -> dict:
     name = decision_file(mode)
     try:
         raw = resources.files("unspin.data").joinpath(name).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ResourceMissing(f"decision model {name} is not installed", "run scripts/train_decision.py") from None
-    data = json.loads(raw)
+        raise ResourceMissing(f"decision model {name} is not installed", hint) from None
+    return json.loads(raw)
+
+
+@lru_cache(maxsize=2)
+def load_verification(mode: str) -> Verification:
+    data = _read(mode, "run scripts/train_learned_decision.py --full")
+    return Verification(candidate_threshold=float(data["candidate_threshold"]), span=_logistic(data["span"]),
+                        provenance=data.get("provenance", {}))
+
+
+@lru_cache(maxsize=4)
+def load_decision(mode: str) -> DecisionModel:
+    data = _read(mode, "run scripts/train_decision.py")
     return DecisionModel(
         site=_site_model(data["site"]),
         document=_logistic(data["document"]),

@@ -384,13 +384,14 @@ class Engine:
 
 @lru_cache(maxsize=4)
 def get_engine(mode: str = "full", model: str | None = None, device: str = "auto"):
-    """One engine per configuration and process: models and tables load once. Fast mode is the
-    learned engine (`unspin.detect.learned`); full mode is still this engine with its language model."""
+    """One engine per configuration and process: models and tables load once. Both modes are the
+    learned engine (`unspin.detect.learned`), full mode with its language model's verification;
+    this module's thesaurus engine is measured beside it (scripts/evaluate_learned.py)."""
     from unspin.detect.learned import LearnedEngine
 
     if mode == "fast":
         return LearnedEngine(mode="fast")
-    return Engine(mode=mode, model=model, device=device)
+    return LearnedEngine(mode=mode, model=model, device=device)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ in clean text stands alone.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from unspin.detect.candidates import LM_SOURCE, CandidateGenerator, zipf
 from unspin.detect.context import left_context, right_context, sentence_ids, source_names
-from unspin.detect.decide import DecisionModel, LogisticModel, load_decision
+from unspin.detect.decide import DecisionModel, LogisticModel, Verification, load_decision, load_verification
 from unspin.detect.encoder import SwapDetector, get_detector
 from unspin.detect.ngram import load_trigram_model
 from unspin.detect.protocol import Detection
@@ -29,7 +30,8 @@ from unspin.lexicon.stopwords import FUNCTION_WORDS
 from unspin.model import Finding
 from unspin.text.tokenize import Token, match_case, tokenize
 
-DECISION = "learned"  # data/decision-learned-v1.json
+DECISION = "learned"  # data/decision-learned-v1.json: the word-level decision
+VERIFICATION = "learned-full"  # data/decision-learned-full-v1.json: full mode's decision over verified spans
 DETECTOR_NAME = "minilm-swap-tagger.v1"
 NEIGHBOURHOOD = 30  # words each side over which the share of suspicious neighbours is counted
 SUSPICIOUS = 0.5  # a neighbour counts as suspicious at this detector probability
@@ -43,7 +45,6 @@ VERIFIED = 6  # full mode: readings per span that the causal LM scores ...
 PROPOSED = 10  # ... plus the LM's own top words for a one-word span (its left context) ...
 PROPOSAL_SIMILARITY = 0.4  # ... kept when they mean about what the written word means (base MiniLM cosine)
 PROPOSAL_CHANNEL = -3.0  # ln P(written | proposal): no dictionary says how a spinner got there
-VERIFY_MARGIN = 0.0  # full mode: nats by which the LM must prefer a reading to keep the span
 # A stock spinner idiom ("in spite of the fact that") whose original reads better in context is
 # flagged by the table, whatever the encoder says. Held-out evaluation cannot measure this rule
 # (the table must not spin its own test text), so the confidence is a stated prior, as before.
@@ -92,8 +93,22 @@ class WordEvidence:
         return self.features[i:j, FEATURES.index(name)]
 
 
+@dataclass
+class Candidates:
+    """What full mode verifies in a text (`LearnedEngine.candidates`)."""
+
+    evidence: WordEvidence
+    decided: np.ndarray  # the word-level decision's P(swapped) per word
+    idioms: list[tuple[int, int, Finding]]  # the idiom table's findings, words i..j-1
+    spans: list[Span]  # the other flagged spans, restored
+
+
 FEATURES = ("logit", "window", "window_mass", "doc", "logit_x_window", "neighbour_max", "zipf",
             "function_word", "capitalised", "letters")
+# What full mode's verification (`Verification.span`) sees of a span once the LM has scored it.
+SPAN_FEATURES = ("site_logit", "detector_logit", "lm_gain", "lm_gain_positive", "no_reading", "channel",
+                 "trigram_gain", "words", "lm_proposal", "window", "rate", "zipf")
+GAIN_RANGE = (-10.0, 15.0)  # nats: LM and trigram gains are clipped, one odd window must not dominate
 
 
 def word_features(tokens: list[Token], probability: np.ndarray) -> tuple[np.ndarray, float]:
@@ -126,31 +141,60 @@ def word_features(tokens: list[Token], probability: np.ndarray) -> tuple[np.ndar
     return table, rate
 
 
-def site_probabilities(model: LogisticModel, table: np.ndarray) -> np.ndarray:
-    """The logistic decision for every row of a `word_features` table at once."""
-    columns = [FEATURES.index(name) for name in model.features]
+def span_features(span: Span, evidence: WordEvidence, decided: np.ndarray) -> list[float]:
+    """One row of SPAN_FEATURES: the word-level decision and the detector over the span's words,
+    and how much better its best reading reads to the causal LM (`span.lm_gain`) and the trigram."""
+    i, j = span.i, span.j
+    site = float(np.clip(decided[i:j].max(), 1e-6, 1 - 1e-6))
+    detector = float(np.clip(evidence.probability[i:j].max(), 1e-6, 1 - 1e-6))
+    best = span.readings[0] if span.readings else None
+    lm_gain = float(np.clip(span.lm_gain, *GAIN_RANGE)) if span.lm_gain is not None and best else 0.0
+    trigram_gain = float(np.clip(best.score - best.channel - span.written, *GAIN_RANGE)) if best else 0.0
+    return [math.log(site / (1 - site)), math.log(detector / (1 - detector)), lm_gain, max(lm_gain, 0.0),
+            float(best is None), best.channel if best else 0.0, trigram_gain, float(j - i),
+            float(best is not None and best.sources == LM_SOURCE),
+            float(evidence.feature("window", i, j).max()), evidence.rate, float(evidence.feature("zipf", i, j).min())]
+
+
+def site_probabilities(model: LogisticModel, table: np.ndarray, names: tuple[str, ...] = FEATURES) -> np.ndarray:
+    """The logistic decision for every row of a table at once (columns as `names`: a
+    `word_features` table by default, or rows of `span_features`)."""
+    columns = [names.index(name) for name in model.features]
     z = model.intercept + ((table[:, columns] - np.asarray(model.mean)) / np.asarray(model.scale)) @ np.asarray(model.coef)
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
 
 
 class LearnedEngine:
-    """Implements `unspin.detect.protocol.Detector` with the fine-tuned encoder (fast mode)."""
+    """Implements `unspin.detect.protocol.Detector` with the fine-tuned encoder.
+
+    Fast mode reports the spans the word-level decision flags. Full mode also lets the causal LM
+    score each span's readings, from a lower word-level threshold (`Verification.candidate_threshold`),
+    and reports the spans that the verification, a decision over the word-level evidence *and* the
+    LM's gain, rates high enough: a swap whose original the LM clearly prefers is kept though the
+    encoder was unsure, an odd word that no reading improves is dropped."""
 
     def __init__(self, mode: str = "fast", model: str | None = None, device: str = "auto",
                  decision: DecisionModel | None = None, detector: SwapDetector | None = None,
-                 verify_margin: float = VERIFY_MARGIN, restore_sources: tuple[str, ...] = RESTORE_SOURCES) -> None:
+                 verification: Verification | None = None,
+                 restore_sources: tuple[str, ...] = RESTORE_SOURCES) -> None:
         self.mode = mode
         self.detector = detector or get_detector()
         self.detector_name = DETECTOR_NAME if mode == "fast" else DETECTOR_NAME + "+lm"
         self.neural = None
+        # `decision` and `verification` are given only while they are being trained (scripts/).
+        self.words = decision if decision is not None else load_decision(DECISION)
+        self.verification = None
         if mode == "full":
             from unspin.detect.lm import get_scorer
 
             self.neural = get_scorer(model, device)
-        self.verify_margin = verify_margin
-        # `decision` is given only while the decision itself is being trained (scripts/).
-        self.decision = decision if decision is not None else load_decision(DECISION)
-        self.screening = self.decision
+            self.verification = verification if verification is not None else load_verification(VERIFICATION)
+        # What the protocol calls the decision: its site threshold is what this engine reports at;
+        # the document model and verdicts are the word-level decision's in both modes.
+        self.decision = self.words if self.verification is None else \
+            DecisionModel(self.verification.span, self.words.document, self.words.suspect_score,
+                          self.words.spun_score, self.verification.provenance)
+        self.screening = self.words
         self.calibration = None  # the document model is fitted on held-out text directly
         self.model_name = self.neural.name if self.neural is not None else None
         self.trigram = load_trigram_model()
@@ -174,29 +218,52 @@ class LearnedEngine:
         return WordEvidence(tokens, probability, features, rate)
 
     def detect(self, text: str, threshold: float | None = None) -> Detection:
-        evidence = self.evidence(text)
-        tokens = evidence.tokens
         threshold = self.decision.site.threshold if threshold is None else threshold
-        decided = site_probabilities(self.decision.site, evidence.features)
-        lower = [t.lower for t in tokens]
-        sentence = sentence_ids(tokens)
+        # Full mode verifies from its own word-level threshold, whatever `threshold` the findings
+        # must reach: a finding's confidence is then the verification's.
+        found = self.candidates(text, threshold if self.verification is None else self.verification.candidate_threshold,
+                                idioms=self.idiom_confidence >= threshold)
+        evidence = found.evidence
+        confidences = self.confidences(found.spans, evidence, found.decided)
+        learned = [(span.i, span.j, self.finding(text, evidence, span, confidence))
+                   for span, confidence in zip(found.spans, confidences) if confidence >= threshold]
+        findings = [finding for _, _, finding in sorted(found.idioms + learned, key=lambda item: item[0])]
+        screened = found.decided[found.decided >= self.words.site.threshold]
+        expected = float(screened.sum()) + self.idiom_confidence * len(found.idioms)
+        return Detection(findings, len(evidence.tokens), evidence.rate, expected)
+
+    @property
+    def idiom_confidence(self) -> float:
         # An idiom span is always reported at the engine's own threshold, and like any other
         # span only at thresholds its confidence reaches.
-        idiom_confidence = max(IDIOM_CONFIDENCE, self.decision.site.threshold)
-        idioms = self._idiom_findings(text, tokens, lower, sentence, idiom_confidence) \
-            if idiom_confidence >= threshold else []
-        taken = {k for i, j, _ in idioms for k in range(i, j)}
-        flagged = [(i, j) for i, j in flagged_spans(text, tokens, decided, threshold, JOIN * self.decision.site.threshold)
+        return max(IDIOM_CONFIDENCE, self.decision.site.threshold)
+
+    def candidates(self, text: str, threshold: float, *, idioms: bool = True) -> Candidates:
+        """The word-level evidence and decision, the idiom table's findings (when `idioms`), and
+        the other spans whose word-level decision reaches `threshold`, restored (in full mode
+        with the LM's gain)."""
+        evidence = self.evidence(text)
+        tokens = evidence.tokens
+        decided = site_probabilities(self.words.site, evidence.features)
+        lower = [t.lower for t in tokens]
+        sentence = sentence_ids(tokens)
+        found = self._idiom_findings(text, tokens, lower, sentence, self.idiom_confidence) if idioms else []
+        taken = {k for i, j, _ in found for k in range(i, j)}
+        flagged = [(i, j) for i, j in flagged_spans(text, tokens, decided, threshold, JOIN * self.words.site.threshold)
                    if not taken & set(range(i, j))]
         spans = self.restore(text, tokens, flagged, lower=lower, sentence=sentence)
-        if self.neural is not None:
-            # Full mode shows only what the LM verified: a reading it prefers to the written words.
-            spans = [span for span in spans if span.lm_gain is not None and span.lm_gain >= self.verify_margin]
-        learned = [(span.i, span.j, self._finding(text, tokens, evidence, decided, span)) for span in spans]
-        findings = [finding for _, _, finding in sorted(idioms + learned, key=lambda item: item[0])]
-        screened = decided[decided >= self.decision.site.threshold]
-        expected = float(screened.sum()) + idiom_confidence * len(idioms)
-        return Detection(findings, len(tokens), evidence.rate, expected)
+        return Candidates(evidence, decided, found, spans)
+
+    def confidences(self, spans: list[Span], evidence: WordEvidence, decided: np.ndarray) -> list[float]:
+        """Each span's probability of being a swap: the word-level decision's (fast mode), or the
+        verification's over the word-level evidence and the LM's gain (full mode)."""
+        if self.verification is None:
+            return [float(decided[span.i:span.j].max()) for span in spans]
+        if not spans:
+            return []
+        model = self.verification.span
+        table = np.asarray([span_features(span, evidence, decided) for span in spans], dtype=np.float64)
+        return site_probabilities(model, table, SPAN_FEATURES).tolist()
 
     def restore(self, text: str, tokens: list[Token], spans: list[tuple[int, int]], *,
                 lower: list[str] | None = None, sentence: list[int] | None = None) -> list[Span]:
@@ -289,8 +356,9 @@ class LearnedEngine:
 
     # -- restoration --------------------------------------------------------------------------
 
-    def _finding(self, text: str, tokens: list[Token], evidence: WordEvidence, decided: np.ndarray,
-                 span: Span) -> Finding:
+    def finding(self, text: str, evidence: WordEvidence, span: Span, confidence: float) -> Finding:
+        """What the report shows of a span: its text, the best readings in the text's case, the evidence."""
+        tokens = evidence.tokens
         i, j = span.i, span.j
         start, end = tokens[i].start, tokens[j - 1].end
         observed = text[start:end]
@@ -312,7 +380,7 @@ class LearnedEngine:
             evidence_dict["lm_gain"] = round(span.lm_gain, 3)
         return Finding(start=start, end=end, text=observed, suggestion=suggestion,
                        alternatives=tuple(dict.fromkeys(c for c in cased[1:] if c != suggestion))[:ALTERNATIVES_SHOWN],
-                       confidence=float(decided[i:j].max()), detector=self.detector_name, evidence=evidence_dict)
+                       confidence=confidence, detector=self.detector_name, evidence=evidence_dict)
 
     def readings(self, lower: list[str], sentence: list[int], i: int, j: int) -> list[Reading]:
         """Candidate originals for words i..j-1, best first by the trigram with both sides of the
@@ -397,4 +465,4 @@ def _cased(observed: str, wording: str, first: Token) -> str:
     return match_case(observed.split()[0], wording) if first.sentence_start or observed[:1].isupper() else wording
 
 
-__all__ = ["FEATURES", "LearnedEngine", "site_probabilities", "Reading", "Span", "WordEvidence", "word_features", "flagged_spans"]
+__all__ = ["FEATURES", "SPAN_FEATURES", "LearnedEngine", "site_probabilities", "span_features", "Reading", "Span", "WordEvidence", "word_features", "flagged_spans"]

@@ -1,0 +1,200 @@
+"""Learn full mode's verification: which spans, once the causal LM has scored their readings, to report.
+
+    .venv/bin/python scripts/train_learned_verification.py [--limit 120] [--dev-limit 10] [--rows PATH]
+
+Full mode takes every span whose word-level decision (data/decision-learned-v1.json, trained first
+by scripts/train_learned_decision.py) reaches CANDIDATE, restores it and lets the LM score its
+readings against the written words. The verification is a logistic regression from
+`learned.SPAN_FEATURES` (the word-level decision, the detector, the LM's and the trigram's gain for
+the best reading, the channel, the span's length and neighbourhood) to "this span is a swap".
+
+1. Fitted on the decision fold of the train split (passages the detector never trained on), spun by
+   the training profiles; each passage is restored *without* the dictionary that spun it, as the
+   held-out evaluation restores, so that the LM's gain is as strong here as it will be there.
+2. Thresholds on the *dev* split spun by the held-out profiles (MyThes) and on clean dev text:
+   for each word-level threshold in CANDIDATES, the lowest span threshold at which precision is at
+   least TARGET_PRECISION and clean text has at most TARGET_FALSE_FLAGS per 1,000 words; the
+   word-level threshold with the highest recall wins (ties: the higher one, which verifies less).
+
+`--rows PATH` keeps the span rows (the slow part: the LM scores every candidate span) in PATH and
+reads them back on the next run, when they were made by the same detector, decision and CANDIDATE.
+Writes src/unspin/data/decision-learned-full-v1.json, with the figures it was chosen by.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from train_learned_decision import TARGET_FALSE_FLAGS, TARGET_PRECISION, as_json, decision_fold_spins, fit_logistic
+from unspin.detect.decide import LogisticModel, Verification, decision_file, load_decision
+from unspin.detect.encoder import get_detector
+from unspin.detect.learned import DECISION, SPAN_FEATURES, VERIFICATION, LearnedEngine, site_probabilities, span_features
+from unspin.evaluate import learned
+from unspin.evaluate.metrics import match
+from unspin.evaluate.simulate import HELD_OUT_PROFILES, PROFILES
+from unspin.resources import atomic_write_bytes
+
+CANDIDATE = 0.3  # the lowest word-level threshold verified while training; CANDIDATES choose from here up
+CANDIDATES = (0.3, 0.4, 0.5, 0.6)
+THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.30, 0.95, 0.02))
+OUT = Path(__file__).resolve().parents[1] / "src/unspin/data" / decision_file(VERIFICATION)
+log = logging.getLogger("train_learned_verification")
+
+
+class Rows:
+    """Span rows: SPAN_FEATURES, whether the span is a swap, which case it came from, and per case
+    the words and gold swaps; idiom findings (reported whatever the verification says) apart."""
+
+    def __init__(self) -> None:
+        self.x: list[list[float]] = []
+        self.swap: list[int] = []
+        self.case: list[int] = []
+        self.words: list[int] = []
+        self.gold: list[int] = []
+        self.idioms: list[int] = []  # per case: idiom findings ...
+        self.idioms_true: list[int] = []  # ... and how many of them are swaps
+
+    def add(self, engine: LearnedEngine, case: learned.Case) -> None:
+        found = engine.candidates(case.text, CANDIDATE)
+        findings = [engine.finding(case.text, found.evidence, span, 1.0) for span in found.spans]
+        idioms = [finding for _, _, finding in found.idioms]
+        gold = list(case.gold)
+        swaps = {p for p, _ in match(gold, idioms + findings)}
+        k = len(self.words)
+        for n, span in enumerate(found.spans):
+            self.x.append(span_features(span, found.evidence, found.decided))
+            self.swap.append(int(len(idioms) + n in swaps))
+            self.case.append(k)
+        self.words.append(len(found.evidence.tokens))
+        self.gold.append(len(gold))
+        self.idioms.append(len(idioms))
+        self.idioms_true.append(sum(p in swaps for p in range(len(idioms))))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"x": np.asarray(self.x, dtype=np.float64).reshape(-1, len(SPAN_FEATURES)),
+                "swap": np.asarray(self.swap), "case": np.asarray(self.case), "words": np.asarray(self.words),
+                "gold": np.asarray(self.gold), "idioms": np.asarray(self.idioms),
+                "idioms_true": np.asarray(self.idioms_true)}
+
+
+def collect(detector, spins: list[tuple[learned.Case, tuple[str, ...]]]) -> dict[str, np.ndarray]:
+    """Rows for each (case, dictionaries that spun it): restored without those dictionaries."""
+    base = LearnedEngine(mode="full", detector=detector, verification=_placeholder())
+    engines: dict[tuple[str, ...], LearnedEngine] = {}
+    rows = Rows()
+    for n, (case, sources) in enumerate(spins):
+        if sources not in engines:
+            engines[sources] = base.restoring_without(sources)
+        rows.add(engines[sources], case)
+        if n % 20 == 0:
+            log.info("%d / %d cases, %d spans", n, len(spins), len(rows.swap))
+            detector.save()
+    return rows.arrays()
+
+
+def _placeholder() -> Verification:
+    n = len(SPAN_FEATURES)
+    return Verification(CANDIDATE, LogisticModel("placeholder", SPAN_FEATURES, (0.0,) * n, 0.0, (0.0,) * n,
+                                                 (1.0,) * n, 0.5), {})
+
+
+def sweep(model: LogisticModel, spun: dict[str, np.ndarray], clean: dict[str, np.ndarray]) -> tuple[float, float, list[dict]]:
+    """(word-level threshold, span threshold) chosen on dev as the module says, and the table."""
+    p_spun = site_probabilities(model, spun["x"], SPAN_FEATURES)
+    p_clean = site_probabilities(model, clean["x"], SPAN_FEATURES)
+    site_spun = spun["x"][:, SPAN_FEATURES.index("site_logit")]
+    site_clean = clean["x"][:, SPAN_FEATURES.index("site_logit")]
+    gold, words = int(spun["gold"].sum()), int(clean["words"].sum())
+    table, best = [], None
+    for candidate in CANDIDATES:
+        logit = float(np.log(candidate / (1 - candidate)))
+        for threshold in THRESHOLDS:
+            kept = (p_spun >= threshold) & (site_spun >= logit - 1e-9)
+            true = int(spun["swap"][kept].sum()) + int(spun["idioms_true"].sum())
+            reported = int(kept.sum()) + int(spun["idioms"].sum())
+            false = int(((p_clean >= threshold) & (site_clean >= logit - 1e-9)).sum()) + int(clean["idioms"].sum())
+            row = {"candidate": candidate, "threshold": threshold, "precision": round(true / max(1, reported), 4),
+                   "recall": round(true / max(1, gold), 4), "clean_false_flags_per_1k": round(1000 * false / max(1, words), 3)}
+            table.append(row)
+            if row["precision"] >= TARGET_PRECISION and row["clean_false_flags_per_1k"] <= TARGET_FALSE_FLAGS:
+                if best is None or row["recall"] >= best["recall"]:
+                    best = row
+                break
+    if best is None:
+        return CANDIDATES[-1], THRESHOLDS[-1], table
+    log.info("chosen %s", best)
+    return best["candidate"], best["threshold"], table
+
+
+def cached_rows(path: Path | None, key: dict, make) -> dict[str, np.ndarray]:
+    """`make()`, or the rows kept in `path` when they were made under the same `key`."""
+    if path is not None and path.is_file():
+        with np.load(path, allow_pickle=False) as kept:
+            if json.loads(str(kept["key"])) == key:
+                log.info("rows read back from %s", path)
+                return {name: kept[name] for name in kept.files if name != "key"}
+    rows = make()
+    if path is not None:
+        import io
+
+        buffer = io.BytesIO()
+        np.savez(buffer, key=json.dumps(key), **rows)
+        atomic_write_bytes(path, buffer.getvalue())
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=120, help="decision-fold passages (default: 120)")
+    parser.add_argument("--dev-limit", type=int, default=10, help="dev passages per profile (half Brown, half nlp-corpus)")
+    parser.add_argument("--rows", type=Path, default=None, help="keep the span rows here (prefix; .fold/.dev/.clean.npz)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    detector = learned.CachedDetector(get_detector())
+    words = load_decision(DECISION)
+    key = {"detector": detector.detector.sha256, "decision": words.site.version, "threshold": words.site.threshold,
+           "candidate": CANDIDATE}
+
+    def kept(name: str) -> Path | None:
+        return None if args.rows is None else args.rows.with_name(f"{args.rows.name}.{name}.npz")
+
+    try:
+        fold = decision_fold_spins(args.limit)
+        train = cached_rows(kept("fold"), {**key, "limit": args.limit},
+                            lambda: collect(detector, [(case, profile.sources) for case, profile in fold]))
+        spun_cases = [(c, PROFILES[p.name].sources) for p in HELD_OUT_PROFILES
+                      for c in learned.spun_cases("dev", p.name, limit=args.dev_limit)]
+        spun = cached_rows(kept("dev"), {**key, "limit": args.dev_limit}, lambda: collect(detector, spun_cases))
+        clean_cases = [(c, ()) for c in learned.clean_cases("dev", limit=2 * args.dev_limit)]
+        clean = cached_rows(kept("clean"), {**key, "limit": 2 * args.dev_limit}, lambda: collect(detector, clean_cases))
+    finally:
+        detector.save()
+    log.info("decision fold: %d passages, %d spans, %d swaps", len(fold), len(train["swap"]), int(train["swap"].sum()))
+    model = fit_logistic(train["x"], train["swap"], SPAN_FEATURES, "learned-verification-v1")
+    candidate, threshold, table = sweep(model, spun, clean)
+    model = LogisticModel(**{**model.__dict__, "threshold": threshold})
+    data = {
+        "format": "unspin.decision/1", "mode": VERIFICATION, "candidate_threshold": candidate, "span": as_json(model),
+        "provenance": {
+            "detector": detector.detector.version, "detector_sha256": detector.detector.sha256,
+            "word_decision": words.site.version, "trained_from_word_threshold": CANDIDATE,
+            "decision_fold": {"passages": len(fold), "spans": int(len(train["swap"])), "swaps": int(train["swap"].sum())},
+            "dev": {"profiles": [p.name for p in HELD_OUT_PROFILES], "rates": list(learned.SUITE_RATES),
+                    "spun_cases": int(len(spun["words"])), "clean_cases": int(len(clean["words"])), "sweep": table},
+            "targets": {"precision": TARGET_PRECISION, "clean_false_flags_per_1k": TARGET_FALSE_FLAGS},
+        },
+    }
+    atomic_write_bytes(OUT, (json.dumps(data, indent=1) + "\n").encode())
+    log.info("word-level threshold %.2f, span threshold %.2f; wrote %s", candidate, threshold, OUT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

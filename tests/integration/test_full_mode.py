@@ -87,7 +87,11 @@ def test_the_learned_full_mode_reports_the_spans_its_verification_rates_high_eno
     assert set(reported) == set(expected)
     for where, finding in reported.items():
         assert finding.confidence == pytest.approx(expected[where])
-        assert finding.detector == "minilm-swap-tagger.v1+lm" and "lm_gain" in finding.evidence
+        assert finding.detector == "minilm-swap-tagger.v1+lm"
+        # The evidence shows the LM's naturalness gain and the swap's cost apart; together they are
+        # what the verification read.
+        span = next(s for s in found.spans if (tokens[s.i].start, tokens[s.j - 1].end) == where)
+        assert finding.evidence["lm_gain"] + finding.evidence["swap_logprob"] == pytest.approx(span.lm_gain, abs=0.002)
         assert finding.suggestion != finding.text
 
 
@@ -122,3 +126,17 @@ def test_a_full_check_in_a_fresh_process_prints_nothing_on_stderr():
                           capture_output=True, timeout=600)
     assert done.returncode == 0 and done.stdout
     assert done.stderr.decode() == ""
+
+
+def test_the_lm_proposes_originals_only_where_no_dictionary_offers_one(learned_full, monkeypatch):
+    from unspin.text.tokenize import tokenize
+
+    text = "The committee met on Tuesday to discuss the zorblified budget for next year."
+    tokens = tokenize(text)
+    discuss, invented = ([t.text for t in tokens].index(word) for word in ("discuss", "zorblified"))
+    asked = []
+    real = learned_full._proposals
+    monkeypatch.setattr(learned_full, "_proposals", lambda *args: asked.append(args[-1].i) or real(*args))
+    spans = learned_full.restore(text, tokens, [(discuss, discuss + 1), (invented, invented + 1)])
+    assert asked == [invented]
+    assert spans[0].readings and spans[0].lm_gain is not None

@@ -188,16 +188,16 @@ def main(argv: list[str] | None = None) -> int:
         x, y = site_rows(engine, cases)
         log.info("decision fold: %d passages, %d words, %d swapped", len(cases), len(y), int(y.sum()))
         site = fit_logistic(x, y, SITE_FEATURES, "learned-site-v1")
-        engine.decision = engine.screening = DecisionModel(site, document, VERDICT["suspect"], VERDICT["spun"], {})
+        engine.decide_with(DecisionModel(site, document, VERDICT["suspect"], VERDICT["spun"], {}))
 
         spun = [c for p in HELD_OUT_PROFILES for c in learned.spun_cases("dev", p.name, limit=args.dev_limit)]
         clean = learned.clean_cases("dev", limit=args.dev_limit)
         threshold, table = choose_threshold(engine, spun, clean)
         site = LogisticModel(**{**site.__dict__, "threshold": threshold})
-        engine.decision = engine.screening = DecisionModel(site, document, VERDICT["suspect"], VERDICT["spun"], {})
+        engine.decide_with(DecisionModel(site, document, VERDICT["suspect"], VERDICT["spun"], {}))
         dx, dy = document_rows(engine, cases)
         document = fit_logistic(dx, dy, DOCUMENT_FEATURES, "learned-document-v1")
-        engine.decision = engine.screening = DecisionModel(site, document, VERDICT["suspect"], VERDICT["spun"], {})
+        engine.decide_with(DecisionModel(site, document, VERDICT["suspect"], VERDICT["spun"], {}))
         verdict, verdict_table = choose_verdict(engine, spun, clean)
     finally:
         detector.save()

@@ -311,3 +311,18 @@ def test_the_verification_thresholds_are_the_lowest_that_meet_the_targets_on_dev
     # words with three such spans.
     noisy = rows([0.6, 0.6, 0.6], [0.9] * 3, [0, 0, 0], 2000, 0)
     assert train.sweep(model, spun, noisy)[:2] == (0.3, 0.62)
+
+
+def test_a_decision_swapped_in_is_the_one_that_flags(engine):
+    """The word-level decision's training script swaps each fitted stage into a fast engine."""
+    import copy
+
+    from unspin.detect.decide import DecisionModel, LogisticModel
+
+    n = len(FEATURES)
+    everything = LogisticModel("everything", FEATURES, (0.0,) * n, 40.0, (0.0,) * n, (1.0,) * n, 0.5)
+    trial = copy.copy(engine)
+    trial.decide_with(DecisionModel(everything, engine.words.document, 0.5, 0.8, {}))
+    assert engine.detect(CLEAN).findings == []
+    findings = trial.detect(CLEAN).findings
+    assert findings and all(f.confidence == pytest.approx(1.0) for f in findings)

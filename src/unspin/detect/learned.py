@@ -201,6 +201,12 @@ class LearnedEngine:
         self.restore_sources = restore_sources
         self.generator = _generator(restore_sources)
 
+    def decide_with(self, decision: DecisionModel) -> None:
+        """Fast mode with another word-level decision: its training script swaps each fitted stage in."""
+        if self.verification is not None:
+            raise ValueError("full mode's verification was fitted behind the shipped word-level decision")
+        self.words = self.decision = self.screening = decision
+
     def restoring_without(self, sources: tuple[str, ...]) -> LearnedEngine:
         """This engine with a restorer that leaves `sources` out: an evaluation that spins with a
         dictionary must not restore with it (off in normal use)."""

@@ -7,8 +7,9 @@ tortured phrases, with the document score's AUC; writes the table it prints.
 
 `--engine learned` (the default) is fast mode's learned engine, its word probabilities cached
 (`unspin.evaluate.learned.CachedDetector`); `learned-full` adds the language model's verification
-(data/decision-learned-full-v1.json); `thesaurus-fast` is the trigram-gated thesaurus engine that fast mode was before it
-and `thesaurus-full` today's full mode, measured by the same code on the same cases.
+(data/decision-learned-full-v1.json), full mode; `thesaurus-fast` and `thesaurus-full` are the
+trigram-gated thesaurus engine that fast and full mode were before, measured by the same code on
+the same cases.
 """
 
 from __future__ import annotations

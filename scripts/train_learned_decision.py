@@ -117,7 +117,7 @@ def choose_threshold(engine: LearnedEngine, spun: list[learned.Case], clean: lis
     decided = {}
     for case in spun + clean:
         evidence = engine.evidence(case.text)
-        decided[case.id] = (evidence.tokens, site_probabilities(engine.decision.site, evidence.features))
+        decided[case.id] = (evidence.tokens, site_probabilities(engine.words.site, evidence.features))
     table, chosen = [], None
     for threshold in THRESHOLDS:
         s = _counts(spun, decided, threshold)

@@ -37,8 +37,8 @@ from unspin.detect.encoder import get_detector
 from unspin.detect.learned import DECISION, SPAN_FEATURES, VERIFICATION, LearnedEngine, site_probabilities, span_features
 from unspin.evaluate import learned
 from unspin.evaluate.metrics import match
-from unspin.evaluate.simulate import HELD_OUT_PROFILES, PROFILES
-from unspin.resources import atomic_write_bytes
+from unspin.evaluate.simulate import HELD_OUT_PROFILES
+from unspin.resources import atomic_write_arrays, atomic_write_bytes
 
 CANDIDATE = 0.3  # the lowest word-level threshold verified while training; CANDIDATES choose from here up
 CANDIDATES = (0.3, 0.4, 0.5, 0.6)
@@ -141,11 +141,7 @@ def cached_rows(path: Path | None, key: dict, make) -> dict[str, np.ndarray]:
                 return {name: kept[name] for name in kept.files if name != "key"}
     rows = make()
     if path is not None:
-        import io
-
-        buffer = io.BytesIO()
-        np.savez(buffer, key=json.dumps(key), **rows)
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_arrays(path, key=json.dumps(key), **rows)
     return rows
 
 
@@ -169,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         fold = decision_fold_spins(args.limit)
         train = cached_rows(kept("fold"), {**key, "limit": args.limit},
                             lambda: collect(detector, [(case, profile.sources) for case, profile in fold]))
-        spun_cases = [(c, PROFILES[p.name].sources) for p in HELD_OUT_PROFILES
+        spun_cases = [(c, p.sources) for p in HELD_OUT_PROFILES
                       for c in learned.spun_cases("dev", p.name, limit=args.dev_limit)]
         spun = cached_rows(kept("dev"), {**key, "limit": args.dev_limit}, lambda: collect(detector, spun_cases))
         clean_cases = [(c, ()) for c in learned.clean_cases("dev", limit=2 * args.dev_limit)]

@@ -117,6 +117,18 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> Non
         tmp.write_bytes(data)
 
 
+def atomic_write_arrays(path: Path, **arrays) -> None:
+    """NumPy arrays as one .npz file at `path`, written as `atomic_write_bytes` writes (np.savez
+    itself would add ".npz" to a temporary file's name)."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
 def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -119,14 +119,15 @@ def _read(mode: str, hint: str) -> dict:
 
 @lru_cache(maxsize=2)
 def load_verification(mode: str) -> Verification:
-    data = _read(mode, "run scripts/train_learned_decision.py --full")
+    data = _read(mode, "run scripts/train_learned_verification.py")
     return Verification(candidate_threshold=float(data["candidate_threshold"]), span=_logistic(data["span"]),
                         provenance=data.get("provenance", {}))
 
 
 @lru_cache(maxsize=4)
 def load_decision(mode: str) -> DecisionModel:
-    data = _read(mode, "run scripts/train_decision.py")
+    trainer = "train_learned_decision.py" if mode == "learned" else "train_decision.py"
+    data = _read(mode, f"run scripts/{trainer}")
     return DecisionModel(
         site=_site_model(data["site"]),
         document=_logistic(data["document"]),

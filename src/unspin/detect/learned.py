@@ -290,16 +290,15 @@ class LearnedEngine:
 
     def _proposals(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
                    span: Span) -> list[Reading]:
-        """Full mode: words the causal LM itself expects at a one-word span, meaning about what the
-        written word means: originals that no dictionary links to the spinner's choice."""
-        if span.j - span.i != 1 or not PROPOSED:
+        """Full mode, for a one-word span no dictionary offers a reading for: words the causal LM
+        itself expects there, meaning about what the written word means."""
+        if span.j - span.i != 1:
             return []
         from unspin.detect.encoder import get_word_meaning
 
         written = lower[span.i]
-        known = {r.wording for r in span.readings[:VERIFIED]} | {written}
         words = [w for w in self.neural.propose(text, tokens[span.i].start, tokens[span.i].end, k=PROPOSED)
-                 if w not in known]
+                 if w != written]
         if not words:
             return []
         similar = get_word_meaning().similarity(written, words)
@@ -308,10 +307,10 @@ class LearnedEngine:
                 for w, similarity in zip(words, similar) if similarity >= PROPOSAL_SIMILARITY]
 
     def _rank_with_lm(self, text: str, tokens: list[Token], spans: list[Span]) -> list[Span]:
-        """The causal LM re-ranks each span's readings (`restore` keeps the trigram's best VERIFIED
-        and the LM's own proposals) with everything before the span and a window after it (the
-        channel's ln P added); `lm_gain` is how many nats the best reading beats the written words
-        by (None where there is no reading to score)."""
+        """The causal LM re-ranks each span's readings (`restore` keeps the trigram's best VERIFIED,
+        or the LM's own proposals where there are none) with everything before the span and a
+        window after it (the channel's ln P added); `lm_gain` is how many nats the best reading
+        beats the written words by (None where there is no reading to score)."""
         from unspin.detect.lm import Query
 
         queries = []

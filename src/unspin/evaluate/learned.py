@@ -27,7 +27,7 @@ import numpy as np
 from unspin.evaluate import corpora, simulate, technical
 from unspin.evaluate.metrics import Counts, Gold, score_text, total
 from unspin.lexicon.thesaurus import load_thesaurus
-from unspin.resources import atomic_write_bytes, cache_dir
+from unspin.resources import atomic_write_arrays, cache_dir
 from unspin.text.tokenize import Token, covered, tokenize
 
 SUITE_RATES = (0.05, 0.15, 0.3)
@@ -62,11 +62,7 @@ class CachedDetector:
 
     def save(self) -> None:
         if self.changed:
-            import io
-
-            buffer = io.BytesIO()
-            np.savez(buffer, **self.table)
-            atomic_write_bytes(self.path, buffer.getvalue())
+            atomic_write_arrays(self.path, **self.table)
             self.changed = False
 
 

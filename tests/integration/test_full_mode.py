@@ -140,3 +140,26 @@ def test_the_lm_proposes_originals_only_where_no_dictionary_offers_one(learned_f
     spans = learned_full.restore(text, tokens, [(discuss, discuss + 1), (invented, invented + 1)])
     assert asked == [invented]
     assert spans[0].readings and spans[0].lm_gain is not None
+
+
+def test_the_lm_scores_the_readings_its_first_token_shortlist_keeps(learned_full, monkeypatch):
+    """Every reading is offered; the LM scores the VERIFIED that rank best by the trigram plus its
+    own first-token probability, and the span keeps those, in the LM's order."""
+    from unspin.detect import learned
+    from unspin.text.tokenize import tokenize
+
+    text = "Atmosphere alteration is presently the greatest danger confronting beach front networks."
+    tokens = tokenize(text)
+    i = [t.text for t in tokens].index("danger")
+    all_readings = learned_full.readings([t.lower for t in tokens], learned.sentence_ids(tokens), i, i + 1)
+    assert len(all_readings) > learned.VERIFIED
+    sent = []
+    real = learned_full.neural.score_in_context
+    monkeypatch.setattr(learned_full.neural, "score_in_context",
+                        lambda text, queries: sent.extend(queries) or real(text, queries))
+    [span] = learned_full.restore(text, tokens, [(i, i + 1)])
+    [query] = sent
+    assert len(query.alternatives) == 1 + len(all_readings)
+    assert query.shortlist.prior == tuple(r.score for r in all_readings) and query.shortlist.keep == learned.VERIFIED
+    assert len(span.readings) == learned.VERIFIED
+    assert set(span.readings) <= set(all_readings)

@@ -170,6 +170,25 @@ def test_parse_wordnet_synsets_and_similar_to(tmp_path):
     assert ("real", "actual") in pairs and ("actual", "real") in pairs  # & pointers both ways
 
 
+def test_parse_wordnet_generic_reads_direct_hypernyms_only(tmp_path):
+    """Hypernym links ("lung" - "respiratory organ") are their own source: the synonyms stay apart."""
+    _write_wordnet(tmp_path)
+    (tmp_path / "data.noun").write_text(WORDNET_HEADER + (
+        "00100 00 n 01 lung 0 002 @ 00200 n 0000 %p 00400 n 0000 | an organ  \n"
+        "00200 00 n 02 respiratory_organ 0 breathing_organ 0 002 @ 00300 n 0000 ~ 00100 n 0000 | x  \n"
+        "00300 00 n 01 organ 0 001 ~ 00200 n 0000 | x  \n"
+        "00400 00 n 01 thorax 0 000 | x  \n"
+        "00500 00 n 01 Copernicus 0 001 @i 00600 n 0000 | a crater  \n"
+        "00600 00 n 01 lunar_crater 0 000 | x  \n"), encoding="utf-8")
+    pairs = {(a.lower(), b.lower()) for a, b, _ in th.parse_wordnet_generic(tmp_path)}
+    assert ("lung", "respiratory organ") in pairs and ("lung", "breathing organ") in pairs
+    assert ("respiratory organ", "organ") in pairs and ("copernicus", "lunar crater") in pairs
+    assert ("lung", "organ") not in pairs  # direct hypernyms only
+    assert not any("thorax" in pair for pair in pairs)  # part-of is no "generic term"
+    assert ("carry out", "accomplish") not in pairs  # synonyms are parse_wordnet's
+    assert ("lung", "respiratory organ") not in {(a.lower(), b.lower()) for a, b, _ in th.parse_wordnet(tmp_path)}
+
+
 def test_small_build_is_symmetric_union(tmp_path, monkeypatch):
     mythes = tmp_path / "th.dat"
     mythes.write_text(MYTHES_SAMPLE, encoding="utf-8")

@@ -160,7 +160,9 @@ def _fit(term: str, original: str, sources: int) -> float:
 
 
 def _analyses(term: str) -> list[tuple[str, str]]:
-    if " " in term:
-        return [(term, "base")]
     found = analyses(term)
+    if " " in term and (term, "base") not in found:
+        # A phrase is looked up as written too (Moby lists phrases WordNet does not), and through
+        # its head word's lemma ("respiratory organs" -> "respiratory organ", plural -> "lungs").
+        found.insert(0, (term, "base"))
     return found if found else [(term, "base")]

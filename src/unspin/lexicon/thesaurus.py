@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 MOBY = 1
 WORDNET = 2
 MYTHES = 4
-SOURCE_BITS: dict[str, int] = {"moby": MOBY, "wordnet": WORDNET, "mythes": MYTHES}
+WORDNET_GENERIC = 8
+SOURCE_BITS: dict[str, int] = {"moby": MOBY, "wordnet": WORDNET, "mythes": MYTHES, "wordnet-generic": WORDNET_GENERIC}
 DEFAULT_SOURCES = ("moby", "wordnet")
 
 # Longer entries (Moby has whole idioms) are never the unit a spinner swaps; they are dropped.
@@ -70,7 +71,7 @@ def source_files(source: str) -> list[Path]:
     """The files a source is read from; ResourceMissing (with the install command) if absent."""
     if source == "moby":
         return [_moby_file()]
-    if source == "wordnet":
+    if source in ("wordnet", "wordnet-generic"):
         paths = [WORDNET_DIR / name for name in WORDNET_FILES]
     elif source == "mythes":
         paths = [MYTHES_FILE]
@@ -165,6 +166,32 @@ def parse_wordnet(directory: Path = WORDNET_DIR) -> Iterator[tuple[str, str, boo
                     yield a, b, True
 
 
+def parse_wordnet_generic(directory: Path = WORDNET_DIR) -> Iterator[tuple[str, str, bool]]:
+    """WordNet's hypernym links (`@`, `@i`): each lemma of a synset with each lemma of its direct
+    hypernym ("lung" - "respiratory organ"). Kept apart from `parse_wordnet`'s synonyms: thesauri
+    built from WordNet (MyThes' "generic term") let spinners swap along them, but they are no
+    synonyms, and the simulator's WordNet profile must stay the synonyms alone."""
+    for name in WORDNET_FILES:
+        synsets: dict[str, list[str]] = {}
+        links: list[tuple[str, str]] = []
+        with open(directory / name, encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("  "):
+                    continue
+                fields = line.split(" | ", 1)[0].split()
+                count = int(fields[3], 16)
+                synsets[fields[0]] = [_wordnet_lemma(fields[4 + 2 * i]) for i in range(count)]
+                p = 4 + 2 * count
+                for k in range(int(fields[p])):
+                    symbol, target, pos = fields[p + 1 + 4 * k], fields[p + 2 + 4 * k], fields[p + 3 + 4 * k]
+                    if symbol in ("@", "@i") and pos == fields[2][:1]:
+                        links.append((fields[0], target))
+        for source, target in links:
+            for a in synsets[source]:
+                for b in synsets.get(target, ()):
+                    yield a, b, True
+
+
 def parse_mythes(path: Path = MYTHES_FILE) -> Iterator[tuple[str, str, bool]]:
     """MyThes: `word|nsenses`, then nsenses lines `(pos)|syn|syn...`; the first line names the encoding.
 
@@ -195,6 +222,7 @@ _PARSERS = {
     "moby": lambda: parse_moby(_moby_file()),
     "wordnet": lambda: parse_wordnet(WORDNET_DIR),
     "mythes": lambda: parse_mythes(MYTHES_FILE),
+    "wordnet-generic": lambda: parse_wordnet_generic(WORDNET_DIR),
 }
 
 

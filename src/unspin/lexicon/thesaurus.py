@@ -136,34 +136,8 @@ def _wordnet_lemma(raw: str) -> str:
 
 
 def parse_wordnet(directory: Path = WORDNET_DIR) -> Iterator[tuple[str, str, bool]]:
-    """WordNet WNDB data files: lemmas sharing a synset, and adjective similar-to (`&`) pointers.
-
-    A data line is `offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym offset pos st)* | gloss`
-    with w_cnt in hex; the licence header lines start with two spaces.
-    """
-    for name in WORDNET_FILES:
-        synsets: dict[str, list[str]] = {}
-        similar: list[tuple[str, str]] = []
-        with open(directory / name, encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("  "):
-                    continue
-                fields = line.split(" | ", 1)[0].split()
-                count = int(fields[3], 16)
-                lemmas = [_wordnet_lemma(fields[4 + 2 * i]) for i in range(count)]
-                synsets[fields[0]] = lemmas
-                p = 4 + 2 * count
-                for k in range(int(fields[p])):
-                    symbol, target = fields[p + 1 + 4 * k], fields[p + 2 + 4 * k]
-                    if symbol == "&":
-                        similar.append((fields[0], target))
-                for i, a in enumerate(lemmas):
-                    for b in lemmas[i + 1:]:
-                        yield a, b, True
-        for source, target in similar:
-            for a in synsets[source]:
-                for b in synsets.get(target, ()):
-                    yield a, b, True
+    """WordNet WNDB data files: lemmas sharing a synset, and adjective similar-to (`&`) pointers."""
+    return _wordnet_pairs(directory, ("&",), synonyms=True)
 
 
 def parse_wordnet_generic(directory: Path = WORDNET_DIR) -> Iterator[tuple[str, str, bool]]:
@@ -171,25 +145,43 @@ def parse_wordnet_generic(directory: Path = WORDNET_DIR) -> Iterator[tuple[str, 
     hypernym ("lung" - "respiratory organ"). Kept apart from `parse_wordnet`'s synonyms: thesauri
     built from WordNet (MyThes' "generic term") let spinners swap along them, but they are no
     synonyms, and the simulator's WordNet profile must stay the synonyms alone."""
+    return _wordnet_pairs(directory, ("@", "@i"), synonyms=False)
+
+
+def _wordnet_pairs(directory: Path, symbols: tuple[str, ...], *, synonyms: bool) -> Iterator[tuple[str, str, bool]]:
+    """Lemma pairs of synsets linked by a pointer in `symbols` (each lemma of one with each of the
+    other), and with `synonyms` the lemmas sharing a synset. Pointers stay within a data file."""
     for name in WORDNET_FILES:
         synsets: dict[str, list[str]] = {}
         links: list[tuple[str, str]] = []
-        with open(directory / name, encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("  "):
-                    continue
-                fields = line.split(" | ", 1)[0].split()
-                count = int(fields[3], 16)
-                synsets[fields[0]] = [_wordnet_lemma(fields[4 + 2 * i]) for i in range(count)]
-                p = 4 + 2 * count
-                for k in range(int(fields[p])):
-                    symbol, target, pos = fields[p + 1 + 4 * k], fields[p + 2 + 4 * k], fields[p + 3 + 4 * k]
-                    if symbol in ("@", "@i") and pos == fields[2][:1]:
-                        links.append((fields[0], target))
+        for offset, lemmas, pointers in _wordnet_synsets(directory / name):
+            synsets[offset] = lemmas
+            links.extend((offset, target) for symbol, target in pointers if symbol in symbols)
+            if synonyms:
+                for i, a in enumerate(lemmas):
+                    for b in lemmas[i + 1:]:
+                        yield a, b, True
         for source, target in links:
             for a in synsets[source]:
                 for b in synsets.get(target, ()):
                     yield a, b, True
+
+
+def _wordnet_synsets(path: Path) -> Iterator[tuple[str, list[str], list[tuple[str, str]]]]:
+    """(offset, lemmas, pointers as (symbol, target offset)) per synset of a WNDB data file.
+
+    A data line is `offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym offset pos st)* | gloss`
+    with w_cnt in hex; the licence header lines start with two spaces.
+    """
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("  "):
+                continue
+            fields = line.split(" | ", 1)[0].split()
+            count = int(fields[3], 16)
+            p = 4 + 2 * count
+            yield (fields[0], [_wordnet_lemma(fields[4 + 2 * i]) for i in range(count)],
+                   [(fields[p + 1 + 4 * k], fields[p + 2 + 4 * k]) for k in range(int(fields[p]))])
 
 
 def parse_mythes(path: Path = MYTHES_FILE) -> Iterator[tuple[str, str, bool]]:

@@ -342,3 +342,53 @@ def test_a_decision_swapped_in_is_the_one_that_flags(engine):
     assert engine.detect(CLEAN).findings == []
     findings = trial.detect(CLEAN).findings
     assert findings and all(f.confidence == pytest.approx(1.0) for f in findings)
+
+
+def test_fast_mode_orders_readings_by_its_ranker(engine):
+    """The shipped order is trigram + channel; fast mode re-orders by the ranker's linear score, and
+    a ranker weighing only those two keeps the order they came in."""
+    from unspin.detect.context import sentence_ids
+    from unspin.detect.decide import ReadingRanker
+    from unspin.detect.learned import READING_FEATURES, ranked, reading_features
+
+    text = "Women with bosom growth were screened at the regional clinic."
+    tokens = tokenize(text)
+    readings = engine.readings([t.lower for t in tokens], sentence_ids(tokens), 2, 4)
+    assert len(readings) > 2
+    row = reading_features(readings[0], 2)
+    assert len(row) == len(READING_FEATURES) and row[0] + row[1] == pytest.approx(readings[0].score)
+    shipped = ReadingRanker(("trigram", "channel"), (1.0, 1.0), {})
+    assert ranked(readings, 2, shipped) == readings
+    by_frequency = ranked(readings, 2, ReadingRanker(("zipf",), (1.0,), {}))
+    zipfs = [reading_features(r, 2)[READING_FEATURES.index("zipf")] for r in by_frequency]
+    assert zipfs == sorted(zipfs, reverse=True) and by_frequency != readings
+    assert engine.ranker is not None
+    [span] = engine.restore(text, tokens, [(2, 4)])
+    assert span.readings == ranked(readings, 2, engine.ranker)
+
+
+def test_the_reading_ranker_learns_what_marks_the_original():
+    """Where the original is always the reading two dictionaries agree on, the fit weighs agreement
+    up and puts it first; swaps without their original among the readings are left out."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    from unspin.detect.learned import READING_FEATURES
+
+    scripts = str(Path(__file__).resolve().parents[2] / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    train = importlib.import_module("train_reading_ranker")
+    agreeing = READING_FEATURES.index("agreeing")
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(40):
+        x = rng.normal(size=(5, len(READING_FEATURES)))
+        x[:, agreeing] = 1.0
+        x[3, agreeing] = 2.0
+        rows.append((x, np.arange(5) == 3))
+    rows.append((rng.normal(size=(4, len(READING_FEATURES))), np.zeros(4, dtype=bool)))  # original not offered
+    weights = train.fit({"synthetic": rows})
+    assert weights[agreeing] > 1.0
+    assert train.accuracy({"synthetic": rows[:40]}, weights)["synthetic"] > 0.9

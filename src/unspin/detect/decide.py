@@ -135,3 +135,24 @@ def load_decision(mode: str) -> DecisionModel:
         spun_score=float(data["verdict"]["spun"]),
         provenance=data.get("provenance", {}),
     )
+
+
+@dataclass(frozen=True)
+class ReadingRanker:
+    """Fast mode's choice among a span's readings: a conditional logit, one linear score per
+    reading over `features` (`learned.reading_features`), the highest first. Full mode lets the
+    LM choose instead."""
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    provenance: dict
+
+
+@lru_cache(maxsize=1)
+def load_ranker(name: str = "ranker-fast-v1.json") -> ReadingRanker:
+    try:
+        raw = resources.files("unspin.data").joinpath(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResourceMissing(f"reading ranker {name} is not installed", "run scripts/train_reading_ranker.py") from None
+    data = json.loads(raw)
+    return ReadingRanker(tuple(data["features"]), tuple(float(w) for w in data["weights"]), data.get("provenance", {}))

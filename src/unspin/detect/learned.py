@@ -20,9 +20,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from unspin.detect.candidates import LM_SOURCE, CandidateGenerator, zipf
+from unspin.detect.candidates import IDIOM_SOURCE, LM_SOURCE, THESAURUS_SOURCES, CandidateGenerator, zipf
 from unspin.detect.context import left_context, right_context, sentence_ids, source_names
-from unspin.detect.decide import DecisionModel, LogisticModel, Verification, load_decision, load_verification
+from unspin.detect.decide import (
+    DecisionModel, LogisticModel, ReadingRanker, Verification, load_decision, load_ranker, load_verification,
+)
 from unspin.detect.encoder import SwapDetector, get_detector
 from unspin.detect.ngram import load_trigram_model
 from unspin.detect.protocol import Detection
@@ -118,6 +120,11 @@ FEATURES = ("logit", "window", "window_mass", "doc", "logit_x_window", "neighbou
 SPAN_FEATURES = ("site_logit", "detector_logit", "lm_gain", "lm_gain_positive", "no_reading", "channel",
                  "trigram_gain", "words", "lm_proposal", "window", "rate", "zipf")
 GAIN_RANGE = (-10.0, 15.0)  # nats: LM and trigram gains are clipped, one odd window must not dominate
+# What fast mode's ranker (`decide.ReadingRanker`, scripts/train_reading_ranker.py) sees of a reading.
+# Which dictionary links a reading is left out on purpose: the ranker is fitted with each suite's
+# own dictionary held out, so weights per dictionary would learn the held-out arrangement (MyThes'
+# link is never there on MyThes-spun text), not what holds when every dictionary is read.
+READING_FEATURES = ("trigram", "channel", "zipf", "agreeing", "idiom", "length_gap")
 
 
 def word_features(tokens: list[Token], probability: np.ndarray) -> tuple[np.ndarray, float]:
@@ -165,6 +172,23 @@ def span_features(span: Span, evidence: WordEvidence, decided: np.ndarray) -> li
             float(evidence.feature("window", i, j).max()), evidence.rate, float(evidence.feature("zipf", i, j).min())]
 
 
+def reading_features(reading: Reading, words: int) -> list[float]:
+    """One row of READING_FEATURES for a reading of a span of `words` written words."""
+    return [reading.score - reading.channel, reading.channel, zipf(reading.wording),
+            float(bin(reading.sources & THESAURUS_SOURCES).count("1")), float(bool(reading.sources & IDIOM_SOURCE)),
+            float(abs(len(reading.wording.split()) - words))]
+
+
+def ranked(readings: list[Reading], words: int, ranker: ReadingRanker) -> list[Reading]:
+    """`readings` best first by the ranker's score (ties: as they came)."""
+    if len(readings) < 2:
+        return readings
+    columns = [READING_FEATURES.index(name) for name in ranker.features]
+    table = np.asarray([reading_features(r, words) for r in readings], dtype=np.float64)[:, columns]
+    scores = table @ np.asarray(ranker.weights)
+    return [readings[k] for k in np.argsort(-scores, kind="stable")]
+
+
 def site_probabilities(model: LogisticModel, table: np.ndarray, names: tuple[str, ...] = FEATURES) -> np.ndarray:
     """The logistic decision for every row of a table at once (columns as `names`: a
     `word_features` table by default, or rows of `span_features`)."""
@@ -184,13 +208,14 @@ class LearnedEngine:
 
     def __init__(self, mode: str = "fast", model: str | None = None, device: str = "auto",
                  decision: DecisionModel | None = None, detector: SwapDetector | None = None,
-                 verification: Verification | None = None,
+                 verification: Verification | None = None, ranker: ReadingRanker | None = None,
                  restore_sources: tuple[str, ...] = RESTORE_SOURCES) -> None:
         self.mode = mode
         self.detector = detector or get_detector()
         self.detector_name = DETECTOR_NAME if mode == "fast" else DETECTOR_NAME + "+lm"
         self.neural = None
-        # `decision` and `verification` are given only while they are being trained (scripts/).
+        self.ranker = None
+        # `decision`, `verification` and `ranker` are given only while they are being trained (scripts/).
         self.words = decision if decision is not None else load_decision(DECISION)
         self.verification = None
         if mode == "full":
@@ -198,6 +223,8 @@ class LearnedEngine:
 
             self.neural = get_scorer(model, device)
             self.verification = verification if verification is not None else load_verification(VERIFICATION)
+        else:
+            self.ranker = ranker if ranker is not None else load_ranker()
         # What the protocol calls the decision: its site threshold is what this engine reports at;
         # the document model and verdicts are the word-level decision's in both modes.
         self.decision = self.words if self.verification is None else \
@@ -292,6 +319,9 @@ class LearnedEngine:
         restored = [Span(i, j, self.readings(lower, sentence, i, j),
                          _context_score(self.trigram, lower, sentence, i, j, lower[i:j])) for i, j in spans]
         if self.neural is None:
+            if self.ranker is not None:
+                for span in restored:
+                    span.readings = ranked(span.readings, span.j - span.i, self.ranker)
             return restored
         for span in restored:
             # The LM's own guesses only where no dictionary offers a reading: elsewhere they cost
@@ -489,4 +519,4 @@ def _cased(observed: str, wording: str, first: Token) -> str:
     return match_case(observed.split()[0], wording) if first.sentence_start or observed[:1].isupper() else wording
 
 
-__all__ = ["FEATURES", "SPAN_FEATURES", "LearnedEngine", "site_probabilities", "span_features", "Reading", "Span", "WordEvidence", "word_features", "flagged_spans"]
+__all__ = ["FEATURES", "SPAN_FEATURES", "READING_FEATURES", "reading_features", "ranked", "LearnedEngine", "site_probabilities", "span_features", "Reading", "Span", "WordEvidence", "word_features", "flagged_spans"]

@@ -52,12 +52,8 @@ def collect(limit: int) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
         for case in learned.spun_cases("dev", name, limit=limit, rates=(RATE,)):
             tokens = tokenize(case.text)
             lower, sentence = [t.lower for t in tokens], sentence_ids(tokens)
-            for gold in case.gold:
-                span = learned._token_span(tokens, gold.start, gold.end)
-                if span is None:
-                    continue
+            for span, wanted in learned.located_swaps(case, tokens):
                 readings = engine.readings(lower, sentence, *span)
-                wanted = " ".join(gold.original.lower().split())
                 table = np.asarray([reading_features(r, span[1] - span[0]) for r in readings], dtype=np.float64)
                 groups[name].append((table.reshape(-1, len(READING_FEATURES)),
                                      np.asarray([r.wording == wanted for r in readings])))

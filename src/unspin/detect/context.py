@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from unspin.detect.candidates import IDIOM_SOURCE, LM_SOURCE
+from unspin.lexicon import SOURCE_BITS
 from unspin.text.tokenize import Token
 
 
@@ -34,6 +35,6 @@ def right_context(lower: list[str], sentence: list[int], j: int) -> list[str]:
 
 
 def source_names(mask: int) -> list[str]:
-    names = {1: "moby", 2: "wordnet", 4: "mythes", 8: "wordnet-generic", LM_SOURCE: "language model", IDIOM_SOURCE: "idioms"}
+    names = {**{bit: name for name, bit in SOURCE_BITS.items()}, LM_SOURCE: "language model", IDIOM_SOURCE: "idioms"}
     mask = (mask | mask >> 8) & 0xFF
     return [name for bit, name in names.items() if mask & bit]

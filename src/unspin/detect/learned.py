@@ -319,9 +319,8 @@ class LearnedEngine:
         restored = [Span(i, j, self.readings(lower, sentence, i, j),
                          _context_score(self.trigram, lower, sentence, i, j, lower[i:j])) for i, j in spans]
         if self.neural is None:
-            if self.ranker is not None:
-                for span in restored:
-                    span.readings = ranked(span.readings, span.j - span.i, self.ranker)
+            for span in restored:
+                span.readings = ranked(span.readings, span.j - span.i, self.ranker)
             return restored
         for span in restored:
             # The LM's own guesses only where no dictionary offers a reading: elsewhere they cost
@@ -363,19 +362,19 @@ class LearnedEngine:
                 if len(span.readings) > VERIFIED else None
             queries.append(Query(tokens[span.i].start, tokens[span.j - 1].end, alternatives, shortlist))
         results = self.neural.score_in_context(text, queries) if queries else []
-        ranked = []
+        reranked = []
         for span, scores in zip(spans, results):
             readings = span.readings
             if scores.scored is not None:
                 readings = [readings[k - 1] for k in scores.scored[1:]]
             if not readings:
-                ranked.append(span)
+                reranked.append(span)
                 continue
             lm = [a + r.channel for a, r in zip(scores.alternatives[1:], readings)]
             order = sorted(range(len(readings)), key=lambda k: (-lm[k], k))
-            ranked.append(Span(span.i, span.j, [readings[k] for k in order], span.written,
-                               lm_gain=lm[order[0]] - scores.alternatives[0]))
-        return ranked
+            reranked.append(Span(span.i, span.j, [readings[k] for k in order], span.written,
+                                 lm_gain=lm[order[0]] - scores.alternatives[0]))
+        return reranked
 
     def _idiom_findings(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
                         confidence: float) -> list[tuple[int, int, Finding]]:

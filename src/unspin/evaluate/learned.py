@@ -153,10 +153,8 @@ def restore_gold(engine, cases: Sequence[Case]) -> GoldRestoration:
     out = GoldRestoration()
     for case in cases:
         tokens = tokenize(case.text)
-        located = [(g, _token_span(tokens, g.start, g.end)) for g in case.gold]
-        located = [(g, span) for g, span in located if span is not None]
-        for (gold, _), span in zip(located, engine.restore(case.text, tokens, [s for _, s in located])):
-            wanted = " ".join(gold.original.lower().split())
+        located = located_swaps(case, tokens)
+        for (_, wanted), span in zip(located, engine.restore(case.text, tokens, [s for s, _ in located])):
             readings = [r.wording for r in span.readings]
             out.restored += bool(readings) and readings[0] == wanted
             out.offered += wanted in readings
@@ -164,9 +162,15 @@ def restore_gold(engine, cases: Sequence[Case]) -> GoldRestoration:
     return out
 
 
-def _token_span(tokens: list[Token], start: int, end: int) -> tuple[int, int] | None:
-    inside = covered(tokens, start, end)
-    return (inside[0], inside[-1] + 1) if inside else None
+def located_swaps(case: Case, tokens: list[Token]) -> list[tuple[tuple[int, int], str]]:
+    """The case's gold swaps that cover words of `tokens`: each as its words i..j-1 and its
+    original as a restorer's reading writes it (lower case, single spaces)."""
+    located = []
+    for gold in case.gold:
+        inside = covered(tokens, gold.start, gold.end)
+        if inside:
+            located.append(((inside[0], inside[-1] + 1), " ".join(gold.original.lower().split())))
+    return located
 
 
 def auc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
@@ -185,5 +189,5 @@ def dictionary_overlap(cases: Sequence[Case], sources: tuple[str, ...] = ("moby"
     return simulate.overlap(edits, load_thesaurus(sources))
 
 
-__all__ = ["Case", "CachedDetector", "GoldRestoration", "Judged", "restore_gold", "spun_cases", "clean_cases", "tortured_cases", "score", "auc",
+__all__ = ["Case", "CachedDetector", "GoldRestoration", "Judged", "restore_gold", "located_swaps", "spun_cases", "clean_cases", "tortured_cases", "score", "auc",
            "dictionary_overlap", "SUITE_RATES"]

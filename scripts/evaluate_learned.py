@@ -9,7 +9,8 @@ tortured phrases, with the document score's AUC; writes the table it prints.
 (`unspin.evaluate.learned.CachedDetector`); `learned-full` adds the language model's verification
 (data/decision-learned-full-v1.json), full mode; `thesaurus-fast` and `thesaurus-full` are the
 trigram-gated thesaurus engine that fast and full mode were before, measured by the same code on
-the same cases.
+the same cases. `--model` replaces full mode's LM (`--engine learned-full`), to measure how a
+larger model restores; the verification was fitted on the shipped model's scores.
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ from unspin.evaluate.simulate import HELD_OUT_PROFILES
 log = logging.getLogger("evaluate_learned")
 
 
-def make_engine(name: str):
+def make_engine(name: str, model: str | None = None):
+    if model is not None and name != "learned-full":
+        raise SystemExit("--model names full mode's language model: use it with --engine learned-full")
     if name in ("learned", "learned-full"):
         from unspin.detect.encoder import get_detector
         from unspin.detect.learned import LearnedEngine
 
         detector = learned.CachedDetector(get_detector())
         mode = "full" if name == "learned-full" else "fast"
-        return LearnedEngine(mode=mode, detector=detector), detector
+        return LearnedEngine(mode=mode, model=model, detector=detector), detector
     if name == "thesaurus-fast":
         from unspin.detect.engine import Engine
 
@@ -138,11 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, help="also write the table as Markdown into this folder "
                                                    "(as ENGINE-SPLIT.md)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--model", help="full mode's causal LM (a .gguf file, a Hugging Face folder or hub name; "
+                                            "default: the shipped SmolLM2-135M)")
     parser.add_argument("--gold", action="store_true",
                         help="restoration alone: hand the restorer each gold swap (learned engines)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    engine, cache = make_engine(args.engine)
+    engine, cache = make_engine(args.engine, args.model)
     if args.gold:
         if not hasattr(engine, "restore"):
             raise SystemExit("--gold measures the learned engines' restorer: use --engine learned or learned-full")
@@ -164,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{platform.machine()} ({os.cpu_count()} cores) by `{command}`; {args.limit} passages per suite "
                   f"(half Brown, half nlp-corpus), each held-out profile at rates {', '.join(map(str, learned.SUITE_RATES))}.\n\n")
         args.write.mkdir(parents=True, exist_ok=True)
-        name = f"{args.engine}-{args.split}{'-gold' if args.gold else ''}.md"
+        model = f"-{Path(args.model).stem}" if args.model else ""
+        name = f"{args.engine}{model}-{args.split}{'-gold' if args.gold else ''}.md"
         (args.write / name).write_text(header + text + "\n")
     return 0
 

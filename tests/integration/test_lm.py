@@ -7,10 +7,13 @@ cached and batched scores equal a naive recomputation, and repeated calls give t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 # Importing the module is cheap (torch loads inside get_scorer); without the lm extra the
 # fixtures raise ResourceMissing with the install command, so the tests error, never skip.
+from unspin.detect import lm
 from unspin.detect.lm import Query, Shortlist, get_scorer
 
 pytestmark = pytest.mark.slow
@@ -197,3 +200,42 @@ def test_shortlist_lets_the_model_pick_which_candidates_it_scores(scorer) -> Non
     [overruled] = scorer.score_in_context(VISION, [strong])
     assert overruled.scored[:2] == (0, 2) and len(overruled.scored) == 3 and overruled.scored[2] == 3
     assert scorer.score_in_context(VISION, [strong]) == [overruled]  # deterministic
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_in_context_scores_of_a_sliding_window_model_equal_a_naive_pass(scorer, attention) -> None:
+    """`--model` takes any causal LM; Gemma 3 reads most layers through a sliding window shorter
+    than the scorer's window (512 against 640 tokens). A tiny randomly initialised Gemma 3 with a
+    16-token window, under the shipped tokenizer, must score in context exactly as plain forward
+    passes, whose masks the model builds itself (this crashed once: the packed pass's mask was
+    written for keys a sliding layer's cache had dropped)."""
+    import torch
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    from unspin.detect.lm import NeuralScorer
+
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(vocab_size=len(scorer.tokenizer), hidden_size=32, intermediate_size=64,
+                              num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                              sliding_window=16, layer_types=["sliding_attention", "full_attention"],
+                              attn_implementation=attention)
+    tiny = NeuralScorer(Gemma3ForCausalLM(config).eval(), scorer.tokenizer, name="tiny-gemma3")
+    queries = _context_queries(LONG)
+    fast = tiny.score_in_context(LONG, queries)
+    for query, scores in zip(queries, fast):
+        region = tiny._read_region(LONG, query.start, query.end)
+        cut = query.start - 1 if query.start > 0 else 0
+        t = region.token_starting_at(cut)
+        [slow] = tiny.score_alternatives_naive(LONG, [query], left_tokens=t - region.window_for(t))
+        assert scores.alternatives == pytest.approx(slow, abs=3e-4), query
+
+
+def test_the_first_dequantisation_draws_no_progress_bar(tmp_path, monkeypatch, capfd) -> None:
+    """A new user's first full check converts the GGUF file; transformers draws that conversion's
+    progress bar itself, and unspin's stderr is for its own messages."""
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path))
+    shipped = Path(lm._resolve_model(None).location)
+    capfd.readouterr()
+    folder = lm._dequantised_dir(shipped)
+    assert (folder / "config.json").is_file() and folder.is_relative_to(tmp_path)
+    assert "GGUF" not in capfd.readouterr().err

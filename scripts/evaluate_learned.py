@@ -11,6 +11,11 @@ tortured phrases, with the document score's AUC; writes the table it prints.
 trigram-gated thesaurus engine that fast and full mode were before, measured by the same code on
 the same cases. `--model` replaces full mode's LM (`--engine learned-full`), to measure how a
 larger model restores; the verification was fitted on the shipped model's scores.
+
+Each text the findings changed is read by a judge LM before and after restoration (ln P per word,
+`learned.readability`): the restoration target is that clean text never reads worse. The judge is
+the shipped SmolLM2-135M, the model full mode restores with, so full mode's figure is partly its
+own choice read back; `--judge gemma3-270m` reads with a model neither mode chose by.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 
+from unspin.detect.lm import get_scorer
 from unspin.evaluate import learned
 from unspin.evaluate.simulate import HELD_OUT_PROFILES
 
@@ -51,7 +57,12 @@ def make_engine(name: str, model: str | None = None):
     raise SystemExit(f"unknown engine {name!r}: use learned, learned-full, thesaurus-fast or thesaurus-full")
 
 
-def run(engine, split: str, limit: int, tortured_limit: int | None) -> list[dict]:
+def run(engine, split: str, limit: int, tortured_limit: int | None, judge=None) -> list[dict]:
+    def read(cases, judged) -> dict:
+        if judge is None:
+            return {}
+        return learned.readability(judge, [c.text for c in cases], [j.restored for j in judged]).as_dict()
+
     rows = []
     clean = learned.clean_cases(split, limit=limit)
     started = time.perf_counter()
@@ -59,7 +70,7 @@ def run(engine, split: str, limit: int, tortured_limit: int | None) -> list[dict
     clean_scores = [j.score for j in clean_judged]
     rows.append({"suite": "clean", "cases": len(clean), **clean_counts.as_dict(),
                  "clean_called_suspect": sum(j.verdict != "clean" for j in clean_judged),
-                 "seconds": round(time.perf_counter() - started, 1)})
+                 **read(clean, clean_judged), "seconds": round(time.perf_counter() - started, 1)})
     for profile in HELD_OUT_PROFILES:
         cases = learned.spun_cases(split, profile.name, limit=limit)
         started = time.perf_counter()
@@ -70,7 +81,7 @@ def run(engine, split: str, limit: int, tortured_limit: int | None) -> list[dict
                      "document_auc": learned.auc(heavy, clean_scores),
                      "spun_10pct_called_clean": called_clean,
                      "dictionary_overlap": round(learned.dictionary_overlap(cases), 3),
-                     "seconds": round(time.perf_counter() - started, 1)})
+                     **read(cases, judged), "seconds": round(time.perf_counter() - started, 1)})
     try:
         cases = learned.tortured_cases(split, limit=tortured_limit)
     except Exception as error:  # the PPS list is optional: without it the suite is left out, and said so
@@ -78,8 +89,8 @@ def run(engine, split: str, limit: int, tortured_limit: int | None) -> list[dict
         cases = []
     if cases:
         started = time.perf_counter()
-        counts, _ = learned.score(engine, cases)
-        rows.append({"suite": "tortured (unlisted)", "cases": len(cases), **counts.as_dict(),
+        counts, judged = learned.score(engine, cases)
+        rows.append({"suite": "tortured (unlisted)", "cases": len(cases), **counts.as_dict(), **read(cases, judged),
                      "seconds": round(time.perf_counter() - started, 1)})
     return rows
 
@@ -126,7 +137,8 @@ def fmt(value) -> str:
 
 def table(rows: list[dict], columns: tuple[str, ...] | None = None) -> str:
     columns = columns or ("suite", "cases", "words", "gold", "precision", "recall", "restoration", "restoration_detected",
-               "false_flags_per_1k", "document_auc", "clean_called_suspect", "spun_10pct_called_clean")
+               "false_flags_per_1k", "document_auc", "clean_called_suspect", "spun_10pct_called_clean",
+               "reads_worse", "lnp_per_word_delta")
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(row.get(c)) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
@@ -143,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--model", help="full mode's causal LM (a .gguf file, a Hugging Face folder or hub name; "
                                             "default: the shipped SmolLM2-135M)")
+    parser.add_argument("--judge", help="the LM that reads each restored text against its input (default: the "
+                                        "shipped SmolLM2-135M; gemma3-270m judges independently of full mode's choice)")
+    parser.add_argument("--no-judge", action="store_true", help="skip that reading (quicker)")
     parser.add_argument("--gold", action="store_true",
                         help="restoration alone: hand the restorer each gold swap (learned engines)")
     args = parser.parse_args(argv)
@@ -155,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         text = table(rows, ("suite", "cases", "swaps", "restorer", "gold_restored", "gold_offered"))
     else:
         try:
-            rows = run(engine, args.split, args.limit, args.tortured_limit)
+            judge = None if args.no_judge else get_scorer(args.judge, device="cpu")
+            rows = run(engine, args.split, args.limit, args.tortured_limit, judge)
         finally:
             if cache is not None:
                 cache.save()
@@ -167,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         header = (f"# Engine `{args.engine}`, split `{args.split}`\n\nMeasured {time.strftime('%Y-%m-%d')} on "
                   f"{platform.machine()} ({os.cpu_count()} cores) by `{command}`; {args.limit} passages per suite "
-                  f"(half Brown, half nlp-corpus), each held-out profile at rates {', '.join(map(str, learned.SUITE_RATES))}.\n\n")
+                  f"(half Brown, half nlp-corpus), each held-out profile at rates {', '.join(map(str, learned.SUITE_RATES))}.")
+        if not args.gold and not args.no_judge:
+            header += (f" `reads_worse`: of the texts the findings changed, those the judge LM ({judge.name}) reads "
+                       "worse once restored (lower ln P per word); `lnp_per_word_delta`: the mean change (nats).")
+        header += "\n\n"
         args.write.mkdir(parents=True, exist_ok=True)
         model = f"-{Path(args.model).stem}" if args.model else ""
         name = f"{args.engine}{model}-{args.split}{'-gold' if args.gold else ''}.md"

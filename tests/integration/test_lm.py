@@ -159,18 +159,21 @@ def _context_queries(text: str) -> list[Query]:
     return queries
 
 
+def _naive_in_window(scorer, query: Query) -> list[float]:
+    """The query scored by plain forward passes over the left context score_in_context's window gives it."""
+    region = scorer._read_region(LONG, query.start, query.end)
+    t = region.token_starting_at(query.start - 1 if query.start > 0 else 0)
+    [slow] = scorer.score_alternatives_naive(LONG, [query], left_tokens=t - region.window_for(t))
+    return slow
+
+
 def test_in_context_scores_equal_a_naive_pass_over_the_same_prefix(scorer) -> None:
     """score_in_context reads the text in cached windows; each query must score exactly as a
     plain forward pass over BOS + the window's tokens before it + the alternative + right window."""
     queries = _context_queries(LONG)
     fast = scorer.score_in_context(LONG, queries)
     for query, scores in zip(queries, fast):
-        region = scorer._read_region(LONG, query.start, query.end)
-        cut = query.start - 1 if query.start > 0 else 0
-        t = region.token_starting_at(cut)
-        prefix = t - region.window_for(t)
-        [slow] = scorer.score_alternatives_naive(LONG, [query], left_tokens=prefix)
-        assert scores.alternatives == pytest.approx(slow, abs=3e-4), query
+        assert scores.alternatives == pytest.approx(_naive_in_window(scorer, query), abs=3e-4), query
         assert scores.observed_span is not None and scores.observed_span <= 0.0
     assert len({round(s.alternatives[0], 3) for s in fast}) > 5  # different contexts, different scores
 
@@ -223,11 +226,7 @@ def test_in_context_scores_of_a_sliding_window_model_equal_a_naive_pass(scorer, 
     queries = _context_queries(LONG)
     fast = tiny.score_in_context(LONG, queries)
     for query, scores in zip(queries, fast):
-        region = tiny._read_region(LONG, query.start, query.end)
-        cut = query.start - 1 if query.start > 0 else 0
-        t = region.token_starting_at(cut)
-        [slow] = tiny.score_alternatives_naive(LONG, [query], left_tokens=t - region.window_for(t))
-        assert scores.alternatives == pytest.approx(slow, abs=3e-4), query
+        assert scores.alternatives == pytest.approx(_naive_in_window(tiny, query), abs=3e-4), query
 
 
 def test_the_first_dequantisation_draws_no_progress_bar(tmp_path, monkeypatch, capfd) -> None:

@@ -179,6 +179,45 @@ def test_findings_slice_the_text_and_do_not_overlap(engine):
         end = finding.end
 
 
+def test_paragraph_blocks_cut_at_paragraph_breaks_and_bound_every_block():
+    from unspin.detect.learned import paragraph_blocks
+
+    text = "a b c\n\nd e f g\n \n\nh i. j k l m n o p q r s t u. v w\n"
+    blocks = paragraph_blocks(text, 3)
+    assert [text[a:b] for a, b in blocks] == ["a b c", "d e f g", "h i. j k l m n o p", "q r s t u. v w\n"]
+    assert " ".join(text[a:b] for a, b in blocks).split() == text.split()  # every word once, in order
+    one_line = " ".join(f"w{k}." for k in range(100))
+    assert all(len(one_line[a:b].split()) == 6 for a, b in paragraph_blocks(one_line, 3)[:-1])
+    assert paragraph_blocks("", 3) == [(0, 0)] and paragraph_blocks(text, 1000) == [(0, len(text))]
+
+
+def test_a_long_text_is_judged_block_by_block_with_offsets_into_the_whole(engine, monkeypatch):
+    """Memory stays bounded for any input: a text over DETECT_BLOCK_WORDS is detected a block of
+    paragraphs at a time, and the findings are each block's, placed in the whole text."""
+    from unspin.detect import learned
+    from unspin.evaluate.simulate import PROFILES, spin
+    from unspin.lexicon import load_thesaurus
+
+    thesaurus = load_thesaurus(("mythes",))
+    paragraphs = [spin(CLEAN, rate=0.3, seed=seed, thesaurus=thesaurus, profile=PROFILES["mythes"]).text
+                  for seed in range(4)]
+    text = "\n\n".join(paragraphs)
+    monkeypatch.setattr(learned, "DETECT_BLOCK_WORDS", len(CLEAN.split()))
+    blocks = learned.paragraph_blocks(text, learned.DETECT_BLOCK_WORDS)
+    assert len(blocks) == 4
+    judged = []
+    real = engine._detect
+    monkeypatch.setattr(engine, "_detect", lambda part, threshold: judged.append(part) or real(part, threshold))
+    whole = engine.detect(text, threshold=0.3)
+    assert judged == [text[a:b] for a, b in blocks]
+    parts = [(a, real(text[a:b], 0.3)) for a, b in blocks]
+    assert [(f.start, f.end, f.suggestion) for f in whole.findings] == \
+        [(f.start + a, f.end + a, f.suggestion) for a, part in parts for f in part.findings]
+    assert whole.findings and all(text[f.start:f.end] == f.text for f in whole.findings)
+    assert whole.words == len(tokenize(text)) == sum(part.words for _, part in parts)
+    assert whole.expected == pytest.approx(sum(part.expected for _, part in parts))
+
+
 def test_a_multi_word_span_is_restored_jointly(engine):
     from unspin.detect.context import sentence_ids as _sentence_ids
 
@@ -392,3 +431,20 @@ def test_the_reading_ranker_learns_what_marks_the_original():
     weights = train.fit({"synthetic": rows})
     assert weights[agreeing] > 1.0
     assert train.accuracy({"synthetic": rows[:40]}, weights)["synthetic"] > 0.9
+
+
+def test_readability_compares_restored_texts_with_their_inputs_per_word():
+    from unspin.evaluate.learned import readability
+
+    class Judge:  # ln P: -1 a character, so shorter words per word read better
+        def word_logprobs(self, text, spans):
+            return [-float(end - start) for start, end in spans]
+
+    inputs = ["The cat sat.", "A dog ran far.", "It rained."]
+    restored = ["The kitty sat.", "A dog ran far.", "It ran."]  # longer, unchanged, shorter
+    read = readability(Judge(), inputs, restored)
+    expected = [(-14 + 12) / 3, (-7 + 10) / 2]  # per word, the words as tokenize counts them
+    assert (read.changed, read.worse) == (2, 1)
+    assert read.delta == pytest.approx(sum(expected) / 2)
+    assert readability(Judge(), inputs, inputs).as_dict() == {"restored_changed": 0, "reads_worse": "0/0",
+                                                              "lnp_per_word_delta": None}

@@ -14,7 +14,9 @@ in clean text stands alone.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -43,6 +45,7 @@ BEAM = 16  # readings kept per position when a multi-word span is restored word 
 WORD_POOL = 12  # candidates per word that the beam combines, the best in the word's own context
 MAX_BEAM_WORDS = 6  # longer spans are restored as phrases only
 ALTERNATIVES_SHOWN = 3
+DETECT_BLOCK_WORDS = 20_000  # words a text is judged in at a time (memory); a longer one in blocks
 VERIFIED = 6  # full mode: readings per span that the causal LM scores, chosen among all of them by ...
 # ... their trigram score plus this weight times the LM's ln P of their first token, read off the
 # pass that scores the span anyway. On 8 dev passages spun with MyThes (158 swaps; MyThes held
@@ -262,6 +265,24 @@ class LearnedEngine:
         return WordEvidence(tokens, probability, features, rate)
 
     def detect(self, text: str, threshold: float | None = None) -> Detection:
+        """Findings, words and the evidence the document score needs. A text longer than
+        DETECT_BLOCK_WORDS is judged a block of paragraphs at a time, so that memory stays bounded
+        whatever its size (a 10 MB text has 1.7 million words, each with its token, features and
+        candidates); each block is a document long enough for its own swap rate."""
+        blocks = paragraph_blocks(text, DETECT_BLOCK_WORDS)
+        if len(blocks) == 1:
+            return self._detect(text, threshold)
+        findings: list[Finding] = []
+        words = suspicious = expected = 0.0
+        for start, end in blocks:
+            part = self._detect(text[start:end], threshold)
+            findings += [dataclasses.replace(f, start=f.start + start, end=f.end + start) for f in part.findings]
+            words += part.words
+            suspicious += part.rate * max(part.words, DOC_MIN_WORDS)  # the rate's own numerator
+            expected += part.expected
+        return Detection(findings, int(words), suspicious / max(words, DOC_MIN_WORDS), expected)
+
+    def _detect(self, text: str, threshold: float | None) -> Detection:
         threshold = self.decision.site.threshold if threshold is None else threshold
         # Full mode verifies from its own word-level threshold, whatever `threshold` the findings
         # must reach: a finding's confidence is then the verification's.
@@ -482,6 +503,41 @@ class LearnedEngine:
 def _generator(sources: tuple[str, ...]) -> CandidateGenerator:
     return CandidateGenerator(sources, max_candidates=RESTORE_CANDIDATES, min_zipf=RESTORE_MIN_ZIPF,
                               function_rewrites=True)
+
+
+def paragraph_blocks(text: str, words: int) -> list[tuple[int, int]]:
+    """`text` cut into consecutive (start, end) blocks at paragraph breaks, each closed once it
+    holds `words` words; a paragraph longer than twice that is cut at a sentence end (or, with
+    none, at a space) so that no block grows without bound. Whitespace between blocks is left
+    out; a short text is one block."""
+    if len(text) <= words:  # too few characters to hold more words
+        return [(0, len(text))]
+    blocks: list[tuple[int, int]] = []
+    start = counted = 0
+    for match in _WORD_OR_BREAK_RE.finditer(text):
+        if match.group("word"):
+            counted += 1
+            if counted < 2 * words or not match.group("word").endswith((".", "!", "?", ";")) and counted < 3 * words:
+                continue
+            end = match.end()
+        elif counted < words:
+            continue
+        else:
+            end = match.start()
+        blocks.append((start, end))
+        start, counted = _next_non_space(text, end), 0
+    if start < len(text) or not blocks:
+        blocks.append((start, len(text)))
+    return blocks
+
+
+_WORD_OR_BREAK_RE = re.compile(r"(?P<word>\S+)|(?P<break>\n[ \t\r\f\v]*\n\s*)")
+
+
+def _next_non_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 def flagged_spans(text: str, tokens: list[Token], decided: np.ndarray, threshold: float,

@@ -12,7 +12,8 @@ text, so a second evaluation of the dev split takes seconds of encoder time.
 The restorer reads every dictionary (Moby, WordNet, MyThes); a suite spun with one of them is
 restored without it (`LearnedEngine.restoring_without`), and the report says how many of the
 held-out suites' swaps Moby + WordNet link at all (`simulate.overlap`). `restore_gold` measures
-restoration alone: each gold swap handed to the restorer as if it had been detected.
+restoration alone: each gold swap handed to the restorer as if it had been detected;
+`readability` whether the restored text reads better or worse than its input by a judge LM.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from unspin.evaluate import corpora, simulate, technical
 from unspin.evaluate.metrics import Counts, Gold, score_text, total
 from unspin.lexicon.thesaurus import load_thesaurus
 from unspin.resources import atomic_write_arrays, cache_dir
+from unspin.restoration import apply_findings
 from unspin.text.tokenize import Token, covered, tokenize
 
 SUITE_RATES = (0.05, 0.15, 0.3)
@@ -119,6 +121,7 @@ class Judged:
     score: float  # P(spun), the document model's
     verdict: str  # "clean", "suspect" or "spun", as a report would say
     findings: int
+    restored: str  # the text with every finding's suggestion applied
 
 
 def score(engine, cases: Sequence[Case], threshold: float | None = None) -> tuple[Counts, list[Judged]]:
@@ -130,8 +133,39 @@ def score(engine, cases: Sequence[Case], threshold: float | None = None) -> tupl
         detection = engine.detect(case.text, threshold)
         counts.append(score_text(case.text, case.gold, detection.findings, words=detection.words))
         p = document_score(engine.screening, detection.expected, detection.words, detection.rate, engine.calibration)
-        judged.append(Judged(p, verdict(engine.screening, p, detection.findings), len(detection.findings)))
+        judged.append(Judged(p, verdict(engine.screening, p, detection.findings), len(detection.findings),
+                             apply_findings(case.text, detection.findings)))
     return total(counts), judged
+
+
+@dataclass(frozen=True)
+class Readability:
+    """How a judge LM reads restored texts against their inputs, over the texts restoration changed.
+
+    Per word, because a restoration may change the number of words ("in spite of the fact that" ->
+    "although"); the target is that restoration never makes clean text read worse."""
+
+    changed: int = 0
+    worse: int = 0  # changed texts the judge reads worse: a lower ln P per word than the input
+    delta: float | None = None  # mean ln P per word, restored minus input (nats)
+
+    def as_dict(self) -> dict:
+        return {"restored_changed": self.changed, "reads_worse": f"{self.worse}/{self.changed}",
+                "lnp_per_word_delta": self.delta}
+
+
+def readability(judge, inputs: Sequence[str], restored: Sequence[str]) -> Readability:
+    """Compare each restored text with its input by `judge`'s (a `lm.NeuralScorer`) ln P per word."""
+    deltas = [logprob_per_word(judge, after) - logprob_per_word(judge, before)
+              for before, after in zip(inputs, restored) if after != before]
+    if not deltas:
+        return Readability()
+    return Readability(len(deltas), sum(d < 0 for d in deltas), float(np.mean(deltas)))
+
+
+def logprob_per_word(judge, text: str) -> float:
+    """The judge's ln P of the whole text, divided by its words (tokens, as the metrics count them)."""
+    return judge.word_logprobs(text, [(0, len(text))])[0] / max(1, len(tokenize(text)))
 
 
 @dataclass
@@ -189,5 +223,5 @@ def dictionary_overlap(cases: Sequence[Case], sources: tuple[str, ...] = ("moby"
     return simulate.overlap(edits, load_thesaurus(sources))
 
 
-__all__ = ["Case", "CachedDetector", "GoldRestoration", "Judged", "restore_gold", "located_swaps", "spun_cases", "clean_cases", "tortured_cases", "score", "auc",
+__all__ = ["Case", "CachedDetector", "GoldRestoration", "Judged", "Readability", "readability", "restore_gold", "located_swaps", "spun_cases", "clean_cases", "tortured_cases", "score", "auc",
            "dictionary_overlap", "SUITE_RATES"]

@@ -1,6 +1,7 @@
-"""Learn full mode's verification: which spans, once the causal LM has scored their readings, to report.
+"""Learn a mode's verification: which spans, once restored (and in full mode scored by the causal LM), to report.
 
-    .venv/bin/python scripts/train_learned_verification.py [--limit 120] [--dev-limit 10] [--rows PATH]
+    .venv/bin/python scripts/train_learned_verification.py [--mode full] [--limit 120] [--dev-limit 10] [--rows PATH]
+    .venv/bin/python scripts/train_learned_verification.py --mode fast --limit 400 --dev-limit 20
 
 Full mode takes every span whose word-level decision (data/decision-learned-v1.json, trained first
 by scripts/train_learned_decision.py) reaches CANDIDATE, restores it and lets the LM score its
@@ -19,6 +20,10 @@ the best reading, the channel, the span's length and neighbourhood) to "this spa
 `--rows PATH` keeps the span rows (the slow part: the LM scores every candidate span) in PATH and
 reads them back on the next run, when they were made by the same detector, decision and CANDIDATE.
 Writes src/unspin/data/decision-learned-full-v1.json, with the figures it was chosen by.
+
+`--mode fast` learns fast mode's verification the same way from `learned.FAST_SPAN_FEATURES` (the
+same evidence less the LM's: the trigram's gain for the best reading is the restoration's own
+evidence), on spans restored by fast mode's restorer; it writes decision-learned-fast-v1.json.
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ import numpy as np
 from train_learned_decision import TARGET_FALSE_FLAGS, TARGET_PRECISION, as_json, decision_fold_spins, fit_logistic
 from unspin.detect.decide import LogisticModel, Verification, decision_file, load_decision
 from unspin.detect.encoder import get_detector
-from unspin.detect.learned import DECISION, SPAN_FEATURES, VERIFICATION, LearnedEngine, site_probabilities, span_features
+from unspin.detect.learned import (
+    DECISION, FAST_SPAN_FEATURES, FAST_VERIFICATION, SPAN_FEATURES, VERIFICATION, LearnedEngine, site_probabilities,
+    span_features,
+)
 from unspin.evaluate import learned
 from unspin.evaluate.metrics import match
 from unspin.evaluate.simulate import HELD_OUT_PROFILES
@@ -46,7 +54,10 @@ CANDIDATE = 0.3  # the lowest word-level threshold verified while training; CAND
 # 100), against 121 at 0.5.
 CANDIDATES = (0.4, 0.5, 0.6)
 THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.30, 0.95, 0.02))
-OUT = Path(__file__).resolve().parents[1] / "src/unspin/data" / decision_file(VERIFICATION)
+DATA = Path(__file__).resolve().parents[1] / "src/unspin/data"
+# Per mode: the verification's name, its features, its model's version.
+MODES = {"full": (VERIFICATION, SPAN_FEATURES, "learned-verification-v1"),
+         "fast": (FAST_VERIFICATION, FAST_SPAN_FEATURES, "learned-fast-verification-v1")}
 log = logging.getLogger("train_learned_verification")
 
 
@@ -86,9 +97,9 @@ class Rows:
                 "idioms_true": np.asarray(self.idioms_true)}
 
 
-def collect(detector, spins: list[tuple[learned.Case, tuple[str, ...]]]) -> dict[str, np.ndarray]:
+def collect(detector, spins: list[tuple[learned.Case, tuple[str, ...]]], mode: str) -> dict[str, np.ndarray]:
     """Rows for each (case, dictionaries that spun it): restored without those dictionaries."""
-    base = LearnedEngine(mode="full", detector=detector, verification=_placeholder())
+    base = LearnedEngine(mode=mode, detector=detector, verification=_placeholder())
     engines: dict[tuple[str, ...], LearnedEngine] = {}
     rows = Rows()
     for n, (case, sources) in enumerate(spins):
@@ -150,6 +161,7 @@ def cached_rows(path: Path | None, key: dict, make) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=tuple(MODES), default="full", help="whose verification (default: full)")
     parser.add_argument("--limit", type=int, default=120, help="decision-fold passages (default: 120)")
     parser.add_argument("--dev-limit", type=int, default=10, help="dev passages per profile (half Brown, half nlp-corpus)")
     parser.add_argument("--rows", type=Path, default=None, help="keep the span rows here (prefix; .fold/.dev/.clean.npz)")
@@ -158,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
 
     detector = learned.CachedDetector(get_detector())
     words = load_decision(DECISION)
+    name, features, version = MODES[args.mode]
     key = {"detector": detector.detector.sha256, "decision": words.site.version, "threshold": words.site.threshold,
-           "candidate": CANDIDATE}
+           "candidate": CANDIDATE, "mode": args.mode}
 
     def kept(name: str) -> Path | None:
         return None if args.rows is None else args.rows.with_name(f"{args.rows.name}.{name}.npz")
@@ -167,20 +180,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fold = decision_fold_spins(args.limit)
         train = cached_rows(kept("fold"), {**key, "limit": args.limit},
-                            lambda: collect(detector, [(case, profile.sources) for case, profile in fold]))
+                            lambda: collect(detector, [(case, profile.sources) for case, profile in fold], args.mode))
         spun_cases = [(c, p.sources) for p in HELD_OUT_PROFILES
                       for c in learned.spun_cases("dev", p.name, limit=args.dev_limit)]
-        spun = cached_rows(kept("dev"), {**key, "limit": args.dev_limit}, lambda: collect(detector, spun_cases))
+        spun = cached_rows(kept("dev"), {**key, "limit": args.dev_limit}, lambda: collect(detector, spun_cases, args.mode))
         clean_cases = [(c, ()) for c in learned.clean_cases("dev", limit=2 * args.dev_limit)]
-        clean = cached_rows(kept("clean"), {**key, "limit": 2 * args.dev_limit}, lambda: collect(detector, clean_cases))
+        clean = cached_rows(kept("clean"), {**key, "limit": 2 * args.dev_limit}, lambda: collect(detector, clean_cases, args.mode))
     finally:
         detector.save()
     log.info("decision fold: %d passages, %d spans, %d swaps", len(fold), len(train["swap"]), int(train["swap"].sum()))
-    model = fit_logistic(train["x"], train["swap"], SPAN_FEATURES, "learned-verification-v1")
+    columns = [SPAN_FEATURES.index(feature) for feature in features]
+    model = fit_logistic(train["x"][:, columns], train["swap"], features, version)
     candidate, threshold, table = sweep(model, spun, clean)
     model = LogisticModel(**{**model.__dict__, "threshold": threshold})
     data = {
-        "format": "unspin.decision/1", "mode": VERIFICATION, "candidate_threshold": candidate, "span": as_json(model),
+        "format": "unspin.decision/1", "mode": name, "candidate_threshold": candidate, "span": as_json(model),
         "provenance": {
             "detector": detector.detector.version, "detector_sha256": detector.detector.sha256,
             "word_decision": words.site.version, "trained_from_word_threshold": CANDIDATE,
@@ -190,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
             "targets": {"precision": TARGET_PRECISION, "clean_false_flags_per_1k": TARGET_FALSE_FLAGS},
         },
     }
-    atomic_write_bytes(OUT, (json.dumps(data, indent=1) + "\n").encode())
-    log.info("word-level threshold %.2f, span threshold %.2f; wrote %s", candidate, threshold, OUT)
+    out = DATA / decision_file(name)
+    atomic_write_bytes(out, (json.dumps(data, indent=1) + "\n").encode())
+    log.info("word-level threshold %.2f, span threshold %.2f; wrote %s", candidate, threshold, out)
     return 0
 
 

@@ -448,3 +448,32 @@ def test_readability_compares_restored_texts_with_their_inputs_per_word():
     assert read.delta == pytest.approx(sum(expected) / 2)
     assert readability(Judge(), inputs, inputs).as_dict() == {"restored_changed": 0, "reads_worse": "0/0",
                                                               "lnp_per_word_delta": None}
+
+
+def test_fast_mode_reports_what_its_verification_rates_over_the_restoration_evidence(engine):
+    """Fast mode restores every span from the verification's lower word-level threshold and reports
+    the spans its verification rates at its own threshold; a span's confidence is that rating, and
+    a reading the trigram finds better makes a span more likely a swap."""
+    import numpy as np
+
+    from unspin.detect.learned import FAST_SPAN_FEATURES, SPAN_FEATURES, site_probabilities, span_features
+    from unspin.evaluate.simulate import PROFILES, spin
+    from unspin.lexicon import load_thesaurus
+
+    verification = engine.verification
+    assert verification is not None and verification.span.features == FAST_SPAN_FEATURES
+    assert verification.candidate_threshold < engine.words.site.threshold
+    assert engine.decision.site is verification.span
+    text = spin(CLEAN * 3, rate=0.4, seed=5, thesaurus=load_thesaurus(("mythes",)), profile=PROFILES["mythes"]).text
+    found = engine.candidates(text, verification.candidate_threshold, idioms=False)
+    rows = np.asarray([span_features(s, found.evidence, found.decided) for s in found.spans])
+    rated = site_probabilities(verification.span, rows, SPAN_FEATURES)
+    reported = {(f.start, f.end): f.confidence for f in engine.detect(text).findings}
+    tokens = found.evidence.tokens
+    for span, p in zip(found.spans, rated):
+        where = (tokens[span.i].start, tokens[span.j - 1].end)
+        assert (where in reported) == (p >= verification.span.threshold)
+        assert where not in reported or reported[where] == pytest.approx(p)
+    better = rows.copy()
+    better[:, SPAN_FEATURES.index("trigram_gain")] += 3.0
+    assert (site_probabilities(verification.span, better, SPAN_FEATURES) > rated).all()

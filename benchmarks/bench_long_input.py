@@ -55,20 +55,22 @@ def check(document: Path, mode: str, out: Path, timeout: float) -> dict[str, obj
     """`unspin check` on the document in a child process: time, peak RSS, exit status."""
     command = [sys.executable, "-m", "unspin", "check", str(document), "--mode", mode, "--format", "json",
                "-o", str(out)]
+    errors = out.with_suffix(".stderr")  # a file, not a pipe: a pipe read only at the end can fill and stall the child
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = started + timeout
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            child.kill()
-            pid, status, usage = os.wait4(child.pid, 0)
-            break
-        time.sleep(0.5)
+    with errors.open("wb") as sink:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                child.kill()
+                pid, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(0.5)
     seconds = time.perf_counter() - started
-    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    stderr = errors.read_bytes().decode(errors="replace")
     return {"exit": os.waitstatus_to_exitcode(status), "seconds": round(seconds, 1),
             "peak_rss_bytes": usage.ru_maxrss * 1024, "stderr_tail": stderr[-500:]}
 

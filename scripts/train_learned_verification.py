@@ -1,7 +1,7 @@
 """Learn a mode's verification: which spans, once restored (and in full mode scored by the causal LM), to report.
 
     .venv/bin/python scripts/train_learned_verification.py [--mode full] [--limit 120] [--dev-limit 10] [--rows PATH]
-    .venv/bin/python scripts/train_learned_verification.py --mode fast --limit 400 --dev-limit 20
+    .venv/bin/python scripts/train_learned_verification.py --mode fast --limit 400 --dev-limit 60   # the shipped one
 
 Full mode takes every span whose word-level decision (data/decision-learned-v1.json, trained first
 by scripts/train_learned_decision.py) reaches CANDIDATE, restores it and lets the LM score its
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     detector = learned.CachedDetector(get_detector())
     words = load_decision(DECISION)
-    name, features, version = MODES[args.mode]
+    verification, features, version = MODES[args.mode]
     key = {"detector": detector.detector.sha256, "decision": words.site.version, "threshold": words.site.threshold,
            "candidate": CANDIDATE, "mode": args.mode}
 
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     candidate, threshold, table = sweep(model, spun, clean)
     model = LogisticModel(**{**model.__dict__, "threshold": threshold})
     data = {
-        "format": "unspin.decision/1", "mode": name, "candidate_threshold": candidate, "span": as_json(model),
+        "format": "unspin.decision/1", "mode": verification, "candidate_threshold": candidate, "span": as_json(model),
         "provenance": {
             "detector": detector.detector.version, "detector_sha256": detector.detector.sha256,
             "word_decision": words.site.version, "trained_from_word_threshold": CANDIDATE,
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             "targets": {"precision": TARGET_PRECISION, "clean_false_flags_per_1k": TARGET_FALSE_FLAGS},
         },
     }
-    out = DATA / decision_file(name)
+    out = DATA / decision_file(verification)
     atomic_write_bytes(out, (json.dumps(data, indent=1) + "\n").encode())
     log.info("word-level threshold %.2f, span threshold %.2f; wrote %s", candidate, threshold, out)
     return 0

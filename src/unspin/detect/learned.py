@@ -528,9 +528,12 @@ def paragraph_blocks(text: str, words: int) -> list[tuple[int, int]]:
     blocks: list[tuple[int, int]] = []
     start = counted = 0
     for match in _WORD_OR_BREAK_RE.finditer(text):
-        if match.group("word"):
+        word = match.group("word")
+        if word:
             counted += 1
-            if counted < 2 * words or not match.group("word").endswith((".", "!", "?", ";")) and counted < 3 * words:
+            # A paragraph too long for a block: cut after a sentence past twice the size, anywhere past three times.
+            too_long = counted >= 3 * words or counted >= 2 * words and word.endswith(_SENTENCE_ENDS)
+            if not too_long:
                 continue
             end = match.end()
         elif counted < words:
@@ -538,19 +541,15 @@ def paragraph_blocks(text: str, words: int) -> list[tuple[int, int]]:
         else:
             end = match.start()
         blocks.append((start, end))
-        start, counted = _next_non_space(text, end), 0
+        start, counted = _SPACE_RE.match(text, end).end(), 0
     if start < len(text) or not blocks:
         blocks.append((start, len(text)))
     return blocks
 
 
 _WORD_OR_BREAK_RE = re.compile(r"(?P<word>\S+)|(?P<break>\n[ \t\r\f\v]*\n\s*)")
-
-
-def _next_non_space(text: str, at: int) -> int:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    return at
+_SPACE_RE = re.compile(r"\s*")
+_SENTENCE_ENDS = (".", "!", "?", ";")
 
 
 def flagged_spans(text: str, tokens: list[Token], decided: np.ndarray, threshold: float,

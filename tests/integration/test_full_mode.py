@@ -142,6 +142,34 @@ def test_the_lm_proposes_originals_only_where_no_dictionary_offers_one(learned_f
     assert spans[0].readings and spans[0].lm_gain is not None
 
 
+def test_a_word_no_dictionary_reading_improves_gets_the_lms_own_words(learned_full):
+    """Moby's loose links ("sides" -> "viewpoints") are read by no other dictionary: without Moby
+    no reading beats the written word, so the LM's own words there compete, and "sides" wins."""
+    from unspin.text.tokenize import tokenize
+
+    text = "Calls upon the military authorities on both viewpoints to cooperate in extending the agreement."
+    tokens = tokenize(text)
+    i = [t.text for t in tokens].index("viewpoints")
+    without_moby = learned_full.restoring_without(("moby",))
+    [first] = without_moby.restore(text, tokens, [(i, i + 1)], second_look=False)
+    [second] = without_moby.restore(text, tokens, [(i, i + 1)])
+    assert "sides" not in [r.wording for r in first.readings] and first.lm_gain < 0
+    assert second.readings[0].wording == "sides" and second.lm_gain > 0
+    assert set(first.readings) < set(second.readings)  # the readings stay in the race
+
+
+def test_a_word_whose_reading_reads_clearly_better_gets_no_second_look(learned_full, monkeypatch):
+    from unspin.detect import learned
+    from unspin.text.tokenize import tokenize
+
+    text = "It is the task of education to construct the defences of coziness in the minds of men."
+    tokens = tokenize(text)
+    i = [t.text for t in tokens].index("coziness")
+    monkeypatch.setattr(learned_full.neural, "propose", lambda *args, **kwargs: pytest.fail("proposed"))
+    [span] = learned_full.restore(text, tokens, [(i, i + 1)])
+    assert span.readings[0].wording == "peace" and span.lm_gain >= learned.SECOND_LOOK_GAIN
+
+
 def test_the_lm_scores_the_readings_its_first_token_shortlist_keeps(learned_full, monkeypatch):
     """Every reading is offered; the LM scores the VERIFIED that rank best by the trigram plus its
     own first-token probability, and the span keeps those, in the LM's order."""
@@ -157,7 +185,7 @@ def test_the_lm_scores_the_readings_its_first_token_shortlist_keeps(learned_full
     real = learned_full.neural.score_in_context
     monkeypatch.setattr(learned_full.neural, "score_in_context",
                         lambda text, queries: sent.extend(queries) or real(text, queries))
-    [span] = learned_full.restore(text, tokens, [(i, i + 1)])
+    [span] = learned_full.restore(text, tokens, [(i, i + 1)], second_look=False)
     [query] = sent
     assert len(query.alternatives) == 1 + len(all_readings)
     assert query.shortlist.prior == tuple(r.score for r in all_readings) and query.shortlist.keep == learned.VERIFIED

@@ -228,6 +228,19 @@ def test_a_multi_word_span_is_restored_jointly(engine):
     assert "breast cancer" in [r.wording for r in readings[:3]]
 
 
+def test_sure_readings_are_written_in_and_the_other_spans_offsets_follow():
+    from unspin.detect.learned import Reading, Span, _written_in
+
+    text = "Atmosphere alteration is presently the greatest danger."
+    tokens = tokenize(text)
+    spans = [Span(6, 7, [Reading("threat", 0.0, 0, 0.0)], 0.0), Span(0, 2, [Reading("climate change", 0.0, 0, 0.0)], 0.0),
+             Span(3, 4, [Reading("now", 0.0, 0, 0.0)], 0.0), Span(1, 3, [Reading("change", 0.0, 0, 0.0)], 0.0)]
+    context, shifts = _written_in(text, tokens, spans, {0, 1})
+    assert context == "Climate change is presently the greatest threat."
+    assert context[tokens[3].start + shifts[2]:tokens[3].end + shifts[2]] == "presently"
+    assert shifts[3] is None  # overlaps a span written in before it: no offsets to give
+
+
 def test_a_long_text_is_read_in_blocks_with_context_on_both_sides(engine, monkeypatch):
     import unspin.detect.encoder as encoder
 

@@ -400,9 +400,12 @@ class LearnedEngine:
         if not words:
             return []
         similar = get_word_meaning().similarity(written, words)
-        return [Reading(w, _context_score(self.trigram, lower, sentence, span.i, span.j, [w]) + PROPOSAL_CHANNEL,
-                        LM_SOURCE, PROPOSAL_CHANNEL)
+        return [self._lm_reading(lower, sentence, span.i, w, PROPOSAL_CHANNEL)
                 for w, similarity in zip(words, similar) if similarity >= PROPOSAL_SIMILARITY]
+
+    def _lm_reading(self, lower: list[str], sentence: list[int], i: int, word: str, channel: float) -> Reading:
+        """The LM's own `word` as a reading of the one-word span at i, at the channel cost given."""
+        return Reading(word, _context_score(self.trigram, lower, sentence, i, i + 1, [word]) + channel, LM_SOURCE, channel)
 
     def _second_look(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
                      spans: list[Span]) -> list[Span]:
@@ -437,22 +440,16 @@ class LearnedEngine:
             if not words:
                 continue
             similar = get_word_meaning().similarity(lower[span.i], words)
-            proposed = [Reading(w, _context_score(self.trigram, lower, sentence, span.i, span.j, [w]) + channel,
-                                LM_SOURCE, channel)
-                        for w, channel in ((w, SECOND_LOOK_CHANNEL + SECOND_LOOK_PER_SIMILARITY * float(s))
-                                           for w, s in zip(words, similar))]
-            readings = span.readings[:VERIFIED] + proposed
-            observed = text[token.start:token.end]
+            readings = span.readings[:VERIFIED] + [
+                self._lm_reading(lower, sentence, span.i, w, SECOND_LOOK_CHANNEL + SECOND_LOOK_PER_SIMILARITY * float(s))
+                for w, s in zip(words, similar)]
             looked.append((k, readings))
-            queries.append(Query(start, end, (observed,) + tuple(_cased(observed, r.wording, token) for r in readings)))
+            queries.append(Query(start, end, _alternatives(text[token.start:token.end], readings, token)))
         if not queries:
             return spans
         spans = list(spans)
         for (k, readings), scores in zip(looked, self.neural.score_in_context(context, queries)):
-            lm = [a + r.channel for a, r in zip(scores.alternatives[1:], readings)]
-            order = sorted(range(len(readings)), key=lambda m: (-lm[m], m))
-            spans[k] = dataclasses.replace(spans[k], readings=[readings[m] for m in order],
-                                           lm_gain=lm[order[0]] - scores.alternatives[0])
+            spans[k] = _ranked_by_lm(spans[k], readings, scores.alternatives)
         return spans
 
     def _rank_with_lm(self, text: str, tokens: list[Token], spans: list[Span]) -> list[Span]:
@@ -465,8 +462,7 @@ class LearnedEngine:
 
         queries = []
         for span in spans:
-            observed = text[tokens[span.i].start:tokens[span.j - 1].end]
-            alternatives = (observed,) + tuple(_cased(observed, r.wording, tokens[span.i]) for r in span.readings)
+            alternatives = _alternatives(text[tokens[span.i].start:tokens[span.j - 1].end], span.readings, tokens[span.i])
             shortlist = Shortlist(tuple(r.score for r in span.readings), VERIFIED, SHORTLIST_WEIGHT) \
                 if len(span.readings) > VERIFIED else None
             queries.append(Query(tokens[span.i].start, tokens[span.j - 1].end, alternatives, shortlist))
@@ -476,13 +472,7 @@ class LearnedEngine:
             readings = span.readings
             if scores.scored is not None:
                 readings = [readings[k - 1] for k in scores.scored[1:]]
-            if not readings:
-                reranked.append(span)
-                continue
-            lm = [a + r.channel for a, r in zip(scores.alternatives[1:], readings)]
-            order = sorted(range(len(readings)), key=lambda k: (-lm[k], k))
-            reranked.append(Span(span.i, span.j, [readings[k] for k in order], span.written,
-                                 lm_gain=lm[order[0]] - scores.alternatives[0]))
+            reranked.append(_ranked_by_lm(span, readings, scores.alternatives) if readings else span)
         return reranked
 
     def _idiom_findings(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
@@ -645,6 +635,19 @@ def flagged_spans(text: str, tokens: list[Token], decided: np.ndarray, threshold
             spans.append((k, j))
         k = j
     return spans
+
+
+def _alternatives(observed: str, readings: list[Reading], first: Token) -> tuple[str, ...]:
+    """What the LM scores for a span: the written words, then each reading in their case."""
+    return (observed,) + tuple(_cased(observed, r.wording, first) for r in readings)
+
+
+def _ranked_by_lm(span: Span, readings: list[Reading], scores: list[float]) -> Span:
+    """`span` with `readings` best first by the LM's ln P (`scores`: the written words', then each
+    reading's) plus the channel, and how many nats the best beats the written words by."""
+    lm = [a + r.channel for a, r in zip(scores[1:], readings)]
+    order = sorted(range(len(readings)), key=lambda k: (-lm[k], k))
+    return dataclasses.replace(span, readings=[readings[k] for k in order], lm_gain=lm[order[0]] - scores[0])
 
 
 def _written_in(text: str, tokens: list[Token], spans: list[Span], chosen: set[int]) -> tuple[str, list[int | None]]:

@@ -60,8 +60,9 @@ def decision_fold_cases(limit: int | None) -> list[learned.Case]:
     return [case for case, _ in decision_fold_spins(limit)]
 
 
-def decision_fold_spins(limit: int | None) -> list[tuple[learned.Case, Profile]]:
-    """`decision_fold_cases`, each with the profile that spun it."""
+def decision_fold_spins(limit: int | None, rate: float | None = None) -> list[tuple[learned.Case, Profile]]:
+    """`decision_fold_cases`, each with the profile that spun it; given `rate`, the same passages
+    and profiles spun at that rate instead (another seed, the rate in the case's id)."""
     thesauri = {p.sources: load_thesaurus(p.sources) for p in TRAIN_PROFILES}
     docs = [d for c in ("brown", "nlp-corpus") for d in corpora.passages(c, "train") if not corpora.in_detector_fold(d.id)]
     docs.sort(key=lambda d: d.id)
@@ -71,11 +72,13 @@ def decision_fold_spins(limit: int | None) -> list[tuple[learned.Case, Profile]]
     for doc in docs:
         rng = random.Random(learned._seed("decision", doc.id))
         profile = TRAIN_PROFILES[rng.randrange(len(TRAIN_PROFILES))]
-        rate = rng.choice(RATES)
-        result = spin(doc.text, rate=rate, seed=learned._seed("decision-spin", doc.id),
+        drawn = rng.choice(RATES)
+        seed = learned._seed("decision-spin", doc.id) if rate is None else learned._seed("decision-spin", doc.id, str(rate))
+        result = spin(doc.text, rate=drawn if rate is None else rate, seed=seed,
                       thesaurus=thesauri[profile.sources], profile=profile)
         gold = tuple(Gold(e.start, e.end, e.original) for e in result.edits)
-        cases.append((learned.Case(doc.id, result.text, gold, rate), profile))
+        case_id = doc.id if rate is None else f"{doc.id}@{rate}"
+        cases.append((learned.Case(case_id, result.text, gold, drawn if rate is None else rate), profile))
     return cases
 
 

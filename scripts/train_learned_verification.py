@@ -1,24 +1,30 @@
 """Learn a mode's verification: which spans, once restored (and in full mode scored by the causal LM), to report.
 
     .venv/bin/python scripts/train_learned_verification.py [--mode full] [--limit 120] [--dev-limit 10] [--rows PATH]
-    .venv/bin/python scripts/train_learned_verification.py --mode fast --limit 400 --dev-limit 60   # the shipped one
+    .venv/bin/python scripts/train_learned_verification.py --limit 160 --dev-limit 10 --clean-limit 40  # the shipped full one
+    .venv/bin/python scripts/train_learned_verification.py --mode fast --limit 400 --dev-limit 60   # the shipped fast one
 
 Full mode takes every span whose word-level decision (data/decision-learned-v1.json, trained first
-by scripts/train_learned_decision.py) reaches CANDIDATE, restores it and lets the LM score its
-readings against the written words. The verification is a logistic regression from
+by scripts/train_learned_decision.py) reaches CANDIDATE, and every span the detector alone rates
+at ISOLATED or more (a swap standing alone), restores it and lets the LM score its readings against
+the written words. The verification is a logistic regression from
 `learned.SPAN_FEATURES` (the word-level decision, the detector, the LM's and the trigram's gain for
 the best reading, the channel, the span's length and neighbourhood) to "this span is a swap".
 
 1. Fitted on the decision fold of the train split (passages the detector never trained on), spun by
-   the training profiles; each passage is restored *without* the dictionary that spun it, as the
-   held-out evaluation restores, so that the LM's gain is as strong here as it will be there.
-2. Thresholds on the *dev* split spun by the held-out profiles (MyThes) and on clean dev text:
-   for each word-level threshold in CANDIDATES, the lowest span threshold at which precision is at
-   least TARGET_PRECISION and clean text has at most TARGET_FALSE_FLAGS per 1,000 words; the
-   word-level threshold with the highest recall wins (ties: the higher one, which verifies less).
+   the training profiles, each once more at SPARSE_RATE; each passage is restored *without* the
+   dictionary that spun it, as the held-out evaluation restores, so that the LM's gain is as strong
+   here as it will be there.
+2. Thresholds on the *dev* split spun by the held-out profiles (MyThes, at SPARSE_RATE and the
+   suite rates) and on clean dev text:
+   for each word-level threshold in CANDIDATES and detector threshold in ISOLATED_CHOICES, the
+   lowest span threshold at which precision is at least TARGET_PRECISION and clean text has at
+   most TARGET_FALSE_FLAGS per 1,000 words; of the pairs within RECALL_TIE of the highest recall,
+   the one that verifies the fewest dev spans wins (each verified span costs the LM a pass).
 
 `--rows PATH` keeps the span rows (the slow part: the LM scores every candidate span) in PATH and
-reads them back on the next run, when they were made by the same detector, decision and CANDIDATE.
+reads them back on the next run, when they were made by the same detector, decision, thresholds,
+rates and features.
 Writes src/unspin/data/decision-learned-full-v1.json, with the figures it was chosen by.
 
 `--mode fast` learns fast mode's verification the same way from `learned.FAST_SPAN_FEATURES` (the
@@ -53,6 +59,15 @@ CANDIDATE = 0.3  # the lowest word-level threshold verified while training; CAND
 # that it ran at 77 words/s on heavily spun text (benchmarks/bench_throughput.py; the target is
 # 100), against 121 at 0.5.
 CANDIDATES = (0.4, 0.5, 0.6)
+# Spans the detector alone rates this high are verified too (`Verification.isolated_threshold`):
+# collected from ISOLATED, chosen among ISOLATED_CHOICES (None: not verified) on dev.
+ISOLATED = 0.5
+ISOLATED_CHOICES = (0.5, 0.7, 0.9, None)
+RECALL_TIE = 0.002  # dev recall this close counts as a tie, which the pair that verifies less wins
+# Swaps standing alone: each decision-fold passage is spun a second time at this rate, and dev
+# passages too, so that the verification learns (and is chosen on) isolated swaps, as a paper
+# with a handful of tortured phrases has them, not only swaps in company.
+SPARSE_RATE = 0.02
 THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.30, 0.95, 0.02))
 DATA = Path(__file__).resolve().parents[1] / "src/unspin/data"
 # Per mode: the verification's name, its features, its model's version.
@@ -75,7 +90,7 @@ class Rows:
         self.idioms_true: list[int] = []  # ... and how many of them are swaps
 
     def add(self, engine: LearnedEngine, case: learned.Case) -> None:
-        found = engine.candidates(case.text, CANDIDATE)
+        found = engine.candidates(case.text, CANDIDATE, isolated=ISOLATED)
         findings = [engine.finding(case.text, found.evidence, span, 1.0) for span in found.spans]
         idioms = [finding for _, _, finding in found.idioms]
         gold = list(case.gold)
@@ -118,32 +133,51 @@ def _placeholder() -> Verification:
                                                  (1.0,) * n, 0.5), {})
 
 
-def sweep(model: LogisticModel, spun: dict[str, np.ndarray], clean: dict[str, np.ndarray]) -> tuple[float, float, list[dict]]:
-    """(word-level threshold, span threshold) chosen on dev as the module says, and the table."""
+def sweep(model: LogisticModel, spun: dict[str, np.ndarray], clean: dict[str, np.ndarray],
+          isolated_choices=ISOLATED_CHOICES) -> tuple[float, float | None, float, list[dict]]:
+    """(word-level threshold, isolated threshold, span threshold) chosen on dev as the module
+    says, and the table."""
     p_spun = site_probabilities(model, spun["x"], SPAN_FEATURES)
     p_clean = site_probabilities(model, clean["x"], SPAN_FEATURES)
-    site_spun = spun["x"][:, SPAN_FEATURES.index("site_logit")]
-    site_clean = clean["x"][:, SPAN_FEATURES.index("site_logit")]
     gold, words = int(spun["gold"].sum()), int(clean["words"].sum())
-    table, best = [], None
+    table, met = [], []
     for candidate in CANDIDATES:
-        logit = float(np.log(candidate / (1 - candidate)))
-        for threshold in THRESHOLDS:
-            kept = (p_spun >= threshold) & (site_spun >= logit - 1e-9)
-            true = int(spun["swap"][kept].sum()) + int(spun["idioms_true"].sum())
-            reported = int(kept.sum()) + int(spun["idioms"].sum())
-            false = int(((p_clean >= threshold) & (site_clean >= logit - 1e-9)).sum()) + int(clean["idioms"].sum())
-            row = {"candidate": candidate, "threshold": threshold, "precision": round(true / max(1, reported), 4),
-                   "recall": round(true / max(1, gold), 4), "clean_false_flags_per_1k": round(1000 * false / max(1, words), 3)}
-            table.append(row)
-            if row["precision"] >= TARGET_PRECISION and row["clean_false_flags_per_1k"] <= TARGET_FALSE_FLAGS:
-                if best is None or row["recall"] >= best["recall"]:
-                    best = row
-                break
-    if best is None:
-        return CANDIDATES[-1], THRESHOLDS[-1], table
+        for isolated in isolated_choices:
+            verified_spun = _verified(spun["x"], candidate, isolated)
+            verified_clean = _verified(clean["x"], candidate, isolated)
+            verified = int(verified_spun.sum() + verified_clean.sum())
+            for threshold in THRESHOLDS:
+                kept = (p_spun >= threshold) & verified_spun
+                true = int(spun["swap"][kept].sum()) + int(spun["idioms_true"].sum())
+                reported = int(kept.sum()) + int(spun["idioms"].sum())
+                false = int(((p_clean >= threshold) & verified_clean).sum()) + int(clean["idioms"].sum())
+                row = {"candidate": candidate, "isolated": isolated, "threshold": threshold,
+                       "precision": round(true / max(1, reported), 4), "recall": round(true / max(1, gold), 4),
+                       "clean_false_flags_per_1k": round(1000 * false / max(1, words), 3), "verified": verified}
+                table.append(row)
+                if row["precision"] >= TARGET_PRECISION and row["clean_false_flags_per_1k"] <= TARGET_FALSE_FLAGS:
+                    met.append(row)
+                    break
+    if not met:
+        return CANDIDATES[-1], None, THRESHOLDS[-1], table
+    highest = max(row["recall"] for row in met)
+    # Equal counts: the later pair, whose thresholds are higher.
+    best = min(reversed([row for row in met if row["recall"] >= highest - RECALL_TIE]), key=lambda row: row["verified"])
     log.info("chosen %s", best)
-    return best["candidate"], best["threshold"], table
+    return best["candidate"], best["isolated"], best["threshold"], table
+
+
+def _verified(x: np.ndarray, candidate: float, isolated: float | None) -> np.ndarray:
+    """Which rows a verifying engine would verify at these thresholds: the word-level decision's
+    spans, and (given `isolated`) those the detector alone rates that high."""
+    verified = x[:, SPAN_FEATURES.index("site_logit")] >= _logit(candidate) - 1e-9
+    if isolated is not None:
+        verified |= x[:, SPAN_FEATURES.index("detector_logit")] >= _logit(isolated) - 1e-9
+    return verified
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
 
 
 def cached_rows(path: Path | None, key: dict, make) -> dict[str, np.ndarray]:
@@ -164,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=tuple(MODES), default="full", help="whose verification (default: full)")
     parser.add_argument("--limit", type=int, default=120, help="decision-fold passages (default: 120)")
     parser.add_argument("--dev-limit", type=int, default=10, help="dev passages per profile (half Brown, half nlp-corpus)")
+    parser.add_argument("--clean-limit", type=int, default=None,
+                        help="clean dev passages (Brown + nlp-corpus; half as many technical; default: twice --dev-limit)")
     parser.add_argument("--rows", type=Path, default=None, help="keep the span rows here (prefix; .fold/.dev/.clean.npz)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -172,34 +208,40 @@ def main(argv: list[str] | None = None) -> int:
     words = load_decision(DECISION)
     verification, features, version = MODES[args.mode]
     key = {"detector": detector.detector.sha256, "decision": words.site.version, "threshold": words.site.threshold,
-           "candidate": CANDIDATE, "mode": args.mode}
+           "candidate": CANDIDATE, "isolated": ISOLATED, "sparse": SPARSE_RATE, "mode": args.mode,
+           "features": list(SPAN_FEATURES)}
+    clean_limit = 2 * args.dev_limit if args.clean_limit is None else args.clean_limit
 
     def kept(name: str) -> Path | None:
         return None if args.rows is None else args.rows.with_name(f"{args.rows.name}.{name}.npz")
 
     try:
         fold = decision_fold_spins(args.limit)
+        fold += decision_fold_spins(args.limit, rate=SPARSE_RATE)
         train = cached_rows(kept("fold"), {**key, "limit": args.limit},
                             lambda: collect(detector, [(case, profile.sources) for case, profile in fold], args.mode))
         spun_cases = [(c, p.sources) for p in HELD_OUT_PROFILES
-                      for c in learned.spun_cases("dev", p.name, limit=args.dev_limit)]
+                      for c in learned.spun_cases("dev", p.name, limit=args.dev_limit,
+                                                  rates=(SPARSE_RATE,) + learned.SUITE_RATES)]
         spun = cached_rows(kept("dev"), {**key, "limit": args.dev_limit}, lambda: collect(detector, spun_cases, args.mode))
-        clean_cases = [(c, ()) for c in learned.clean_cases("dev", limit=2 * args.dev_limit)]
-        clean = cached_rows(kept("clean"), {**key, "limit": 2 * args.dev_limit}, lambda: collect(detector, clean_cases, args.mode))
+        clean_cases = [(c, ()) for c in learned.clean_cases("dev", limit=clean_limit)]
+        clean = cached_rows(kept("clean"), {**key, "limit": clean_limit}, lambda: collect(detector, clean_cases, args.mode))
     finally:
         detector.save()
     log.info("decision fold: %d passages, %d spans, %d swaps", len(fold), len(train["swap"]), int(train["swap"].sum()))
     columns = [SPAN_FEATURES.index(feature) for feature in features]
     model = fit_logistic(train["x"][:, columns], train["swap"], features, version)
-    candidate, threshold, table = sweep(model, spun, clean)
+    candidate, isolated, threshold, table = sweep(model, spun, clean)
     model = LogisticModel(**{**model.__dict__, "threshold": threshold})
     data = {
-        "format": "unspin.decision/1", "mode": verification, "candidate_threshold": candidate, "span": as_json(model),
+        "format": "unspin.decision/1", "mode": verification, "candidate_threshold": candidate,
+        "isolated_threshold": isolated, "span": as_json(model),
         "provenance": {
             "detector": detector.detector.version, "detector_sha256": detector.detector.sha256,
             "word_decision": words.site.version, "trained_from_word_threshold": CANDIDATE,
+            "trained_from_isolated_threshold": ISOLATED, "sparse_rate": SPARSE_RATE,
             "decision_fold": {"passages": len(fold), "spans": int(len(train["swap"])), "swaps": int(train["swap"].sum())},
-            "dev": {"profiles": [p.name for p in HELD_OUT_PROFILES], "rates": list(learned.SUITE_RATES),
+            "dev": {"profiles": [p.name for p in HELD_OUT_PROFILES], "rates": [SPARSE_RATE, *learned.SUITE_RATES],
                     "spun_cases": int(len(spun["words"])), "clean_cases": int(len(clean["words"])), "sweep": table},
             "targets": {"precision": TARGET_PRECISION, "clean_false_flags_per_1k": TARGET_FALSE_FLAGS},
         },

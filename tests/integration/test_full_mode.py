@@ -76,7 +76,7 @@ def test_the_learned_full_mode_reports_the_spans_its_verification_rates_high_eno
     verification = learned_full.verification
     assert verification.candidate_threshold < learned_full.words.site.threshold  # the LM sees more than fast mode reports
     text = _example()
-    found = learned_full.candidates(text, verification.candidate_threshold)
+    found = learned_full.candidates(text, verification.candidate_threshold, isolated=verification.isolated_threshold)
     assert found.spans, "the example should have candidate spans"
     confidences = learned_full.confidences(found.spans, found.evidence, found.decided)
     tokens = found.evidence.tokens

@@ -359,10 +359,12 @@ def test_the_verification_thresholds_are_the_lowest_that_meet_the_targets_on_dev
     model = LogisticModel("test", SPAN_FEATURES, tuple(float(f == "lm_gain") for f in SPAN_FEATURES), 0.0,
                           (0.0,) * n, (1.0,) * n, 0.5)
 
-    def rows(gains, sites, swaps, words, gold):
+    def rows(gains, sites, swaps, words, gold, detector=None):
         x = np.zeros((len(gains), n))
         x[:, SPAN_FEATURES.index("lm_gain")] = np.log(np.asarray(gains) / (1 - np.asarray(gains)))
         x[:, SPAN_FEATURES.index("site_logit")] = np.log(np.asarray(sites) / (1 - np.asarray(sites)))
+        detector = np.full(len(gains), 0.1) if detector is None else np.asarray(detector)
+        x[:, SPAN_FEATURES.index("detector_logit")] = np.log(detector / (1 - detector))
         return {"x": x, "swap": np.asarray(swaps), "words": np.asarray([words]), "gold": np.asarray([gold]),
                 "idioms": np.asarray([0]), "idioms_true": np.asarray([0])}
 
@@ -370,15 +372,25 @@ def test_the_verification_thresholds_are_the_lowest_that_meet_the_targets_on_dev
     # precision under 0.9 until the threshold passes them; clean text has one span at 0.6.
     spun = rows([0.95] * 9 + [0.55, 0.55], [0.9] * 8 + [0.45, 0.9, 0.9], [1] * 9 + [0, 0], 0, 10)
     clean = rows([0.6], [0.9], [0], 2000, 0)
-    candidate, threshold, table = train.sweep(model, spun, clean)
-    assert (candidate, threshold) == (0.4, 0.56)  # recall 0.9 there, 0.8 from 0.5 up
+    candidate, isolated, threshold, table = train.sweep(model, spun, clean, isolated_choices=(None,))
+    assert (candidate, isolated, threshold) == (0.4, None, 0.56)  # recall 0.9 there, 0.8 from 0.5 up
     chosen = [r for r in table if r["candidate"] == 0.4][-1]
-    assert chosen == {"candidate": 0.4, "threshold": 0.56, "precision": 1.0, "recall": 0.9,
-                      "clean_false_flags_per_1k": 0.5}
+    assert chosen == {"candidate": 0.4, "isolated": None, "threshold": 0.56, "precision": 1.0, "recall": 0.9,
+                      "clean_false_flags_per_1k": 0.5, "verified": 12}
     # One false flag per 1,000 clean words at most: 0.6 is no longer enough where clean text has 2,000
     # words with three such spans.
     noisy = rows([0.6, 0.6, 0.6], [0.9] * 3, [0, 0, 0], 2000, 0)
-    assert train.sweep(model, spun, noisy)[:2] == (0.4, 0.62)
+    assert train.sweep(model, spun, noisy, isolated_choices=(None,))[:3] == (0.4, None, 0.62)
+    # A swap that no word-level threshold verifies is verified from the detector alone, at the
+    # isolated threshold that its detector probability reaches; where that gains no recall, the
+    # engine verifies none (on ties, the choice that verifies less).
+    # Recall within RECALL_TIE of the best is a tie too: then the thresholds that verify fewer spans
+    # win (one more swap of 1,000 is not worth verifying every span from word-level 0.4).
+    many = rows([0.95] * 901, [0.9] * 900 + [0.45], [1] * 901, 0, 1000)
+    assert train.sweep(model, many, clean, isolated_choices=(None,))[:3] == (0.6, None, 0.3)
+    lone = rows([0.95] * 10, [0.9] * 9 + [0.1], [1] * 10, 0, 10, detector=[0.1] * 9 + [0.8])
+    assert train.sweep(model, lone, clean)[:3] == (0.6, 0.7, 0.3)
+    assert train.sweep(model, lone, clean, isolated_choices=(0.9, None))[:3] == (0.6, None, 0.3)
 
 
 def test_a_decision_swapped_in_is_the_one_that_flags(engine):
@@ -490,3 +502,19 @@ def test_fast_mode_reports_what_its_verification_rates_over_the_restoration_evid
     better = rows.copy()
     better[:, SPAN_FEATURES.index("trigram_gain")] += 3.0
     assert (site_probabilities(verification.span, better, SPAN_FEATURES) > rated).all()
+
+
+def test_words_the_detector_alone_suspects_are_verified_when_isolated_spans_are_asked_for(engine):
+    """A swap standing alone rarely reaches the word-level decision (it learned that swaps come in
+    company); given `isolated`, every word the detector rates that high is in a span to verify."""
+    text = "The drug is used to treat unremitting ailment in older patients."
+    without = engine.candidates(text, 0.99, idioms=False)
+    found = engine.candidates(text, 0.99, idioms=False, isolated=0.5)
+    spans = [(s.i, s.j) for s in found.spans]
+    assert set((s.i, s.j) for s in without.spans) < set(spans)
+    suspected = {k for k, p in enumerate(found.evidence.probability) if p >= 0.5}
+    assert suspected, "the detector should suspect the tortured word"
+    assert suspected <= {k for i, j in spans for k in range(i, j)}
+    assert all(found.evidence.probability[i:j].max() >= 0.5 or found.decided[i:j].max() >= 0.99 for i, j in spans)
+    covered = [k for i, j in spans for k in range(i, j)]
+    assert len(covered) == len(set(covered)) and spans == sorted(spans)

@@ -100,6 +100,9 @@ class Verification:
     candidate_threshold: float  # words the word-level decision rates this high are verified ...
     span: LogisticModel  # ... and a span is reported at span.threshold of this model
     provenance: dict
+    # Words the detector alone rates this high are verified too, however few suspicious words
+    # surround them (None: not verified): a tortured phrase stands alone in its sentence.
+    isolated_threshold: float | None = None
 
 
 def decision_file(mode: str) -> str:
@@ -121,8 +124,10 @@ def _read(mode: str, hint: str) -> dict:
 @lru_cache(maxsize=2)
 def load_verification(mode: str) -> Verification:
     data = _read(mode, "run scripts/train_learned_verification.py")
+    isolated = data.get("isolated_threshold")
     return Verification(candidate_threshold=float(data["candidate_threshold"]), span=_logistic(data["span"]),
-                        provenance=data.get("provenance", {}))
+                        provenance=data.get("provenance", {}),
+                        isolated_threshold=None if isolated is None else float(isolated))
 
 
 @lru_cache(maxsize=4)

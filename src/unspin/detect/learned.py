@@ -316,7 +316,8 @@ class LearnedEngine:
         # the verification's.
         found = self.candidates(text, threshold if self.verification is None else
                                 min(threshold, self.verification.candidate_threshold),
-                                idioms=self.idiom_confidence >= threshold)
+                                idioms=self.idiom_confidence >= threshold,
+                                isolated=None if self.verification is None else self.verification.isolated_threshold)
         evidence = found.evidence
         confidences = self.confidences(found.spans, evidence, found.decided)
         reported = [(span, confidence) for span, confidence in zip(found.spans, confidences) if confidence >= threshold]
@@ -337,10 +338,11 @@ class LearnedEngine:
         # span only at thresholds its confidence reaches.
         return max(IDIOM_CONFIDENCE, self.decision.site.threshold)
 
-    def candidates(self, text: str, threshold: float, *, idioms: bool = True) -> Candidates:
+    def candidates(self, text: str, threshold: float, *, idioms: bool = True,
+                   isolated: float | None = None) -> Candidates:
         """The word-level evidence and decision, the idiom table's findings (when `idioms`), and
-        the other spans whose word-level decision reaches `threshold`, restored (in full mode
-        with the LM's gain)."""
+        the other spans whose word-level decision reaches `threshold` (or, given `isolated`, whose
+        detector probability alone reaches it), restored (in full mode with the LM's gain)."""
         evidence = self.evidence(text)
         tokens = evidence.tokens
         decided = site_probabilities(self.words.site, evidence.features)
@@ -350,6 +352,14 @@ class LearnedEngine:
         taken = {k for i, j, _ in found for k in range(i, j)}
         flagged = [(i, j) for i, j in flagged_spans(text, tokens, decided, threshold, JOIN * self.words.site.threshold)
                    if not taken & set(range(i, j))]
+        if isolated is not None:
+            # The word-level decision learned that swaps come in company, so a swap standing alone
+            # (a tortured phrase in a paper) rarely reaches it; the verification weighs these spans
+            # with the LM's gain instead.
+            taken |= {k for i, j in flagged for k in range(i, j)}
+            flagged = sorted(flagged + [(i, j) for i, j in flagged_spans(text, tokens, evidence.probability, isolated,
+                                                                         JOIN * isolated)
+                                        if not taken & set(range(i, j))])
         spans = self.restore(text, tokens, flagged, lower=lower, sentence=sentence, second_look=False)
         return Candidates(evidence, decided, found, spans)
 

@@ -225,10 +225,11 @@ class LearnedEngine:
     """Implements `unspin.detect.protocol.Detector` with the fine-tuned encoder.
 
     Both modes restore every span the word-level decision flags from a lower threshold
-    (`Verification.candidate_threshold`) and report the spans that their verification, a decision
-    over the word-level evidence *and* the restoration's, rates high enough: a swap whose original
-    reads clearly better is kept though the encoder was unsure, an odd word that no reading
-    improves is dropped. Full mode's restoration evidence is the causal LM's gain, fast mode's the
+    (`Verification.candidate_threshold`), and, where the verification was chosen so, every span the
+    detector alone rates at `Verification.isolated_threshold` (full mode: a swap standing alone),
+    and report the spans that their verification, a decision over the word-level evidence *and*
+    the restoration's, rates high enough: a swap whose original reads clearly better is kept though
+    the encoder was unsure, an odd word that no reading improves is dropped. Full mode's restoration evidence is the causal LM's gain, fast mode's the
     trigram's."""
 
     def __init__(self, mode: str = "fast", model: str | None = None, device: str = "auto",

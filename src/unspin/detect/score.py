@@ -135,7 +135,8 @@ def poisson_tail(n: int, mean: float) -> float:
 
 def more_findings_than_clean(findings: int, words: int) -> bool:
     """Whether `findings` in `words` words are more than clean text would give by chance."""
-    if findings < FINDINGS_MIN or words <= 0 or 1000.0 * findings / words < FINDINGS_MIN_DENSITY:
+    density = density_per_1k(findings, words)
+    if findings < FINDINGS_MIN or density is None or density < FINDINGS_MIN_DENSITY:
         return False
     return poisson_tail(findings, CLEAN_FINDINGS_PER_1K * words / 1000.0) < FINDINGS_ALPHA
 

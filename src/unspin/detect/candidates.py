@@ -26,6 +26,13 @@ PLAIN_TERM_RE = re.compile(r"[a-z][a-z' -]*[a-z]")
 HYPHEN_OR_SPACE_RE = re.compile(r"[ -]+")
 AGREEMENT_BONUS = 1.0  # nats per extra thesaurus that lists the swap: a true synonym, not an association
 LENGTH_PENALTY = 1.5  # nats per word of difference: spinners mostly swap word for word
+# Memoised terms and lemmas, sized by memory: an entry holds up to `max_candidates` candidates
+# (about 50 KB a term and 30 KB a lemma at the learned engine's 300). At 1 << 17 terms and 1 << 13
+# lemmas the caches grew with every new word a long text flagged, and full mode's peak on 1 MB of
+# text reached 1.96 GB (1.87 GB with these sizes, and no slower: benchmarks/README.md). Terms recur
+# mostly within their own document, which these sizes hold.
+TERM_CACHE = 1 << 10
+LEMMA_CACHE = 1 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +88,12 @@ class CandidateGenerator:
         self.function_originals = function_originals() if function_rewrites else {}
         self.max_candidates = max_candidates
         self.min_zipf = min_zipf
-        self.for_term = lru_cache(maxsize=1 << 17)(self._for_term)
+        self.for_term = lru_cache(maxsize=TERM_CACHE)(self._for_term)
         # Lemmas and their neighbours recur across words ("run", "runs", "running"): the ranking
         # (`_rank_entries`) is memoised per lemma, and each vocabulary term's prior is computed
         # once (NaN: not yet). The memo is kept small (up to `max_candidates` a lemma): `for_term`'s
         # own cache holds the results.
-        self._ranked_entries = lru_cache(maxsize=1 << 13)(self._rank_entries)
+        self._ranked_entries = lru_cache(maxsize=LEMMA_CACHE)(self._rank_entries)
         self._priors = np.full(len(self.thesaurus), np.nan)
         self._zipfs = np.full(len(self.thesaurus), np.nan)
 

@@ -29,8 +29,8 @@ class TrigramModel:
 
     # The same (word, history) comes back for every candidate scored near it. A full cache costs
     # about 0.2 KB an entry: 1 << 20 entries held ~215 MB and pushed full mode's peak over 2 GB on
-    # a 10 MB text (benchmarks/bench_long_input.py); 1 << 18 holds ~55 MB.
-    @lru_cache(maxsize=1 << 18)
+    # a 10 MB text (benchmarks/bench_long_input.py); 1 << 16 holds ~14 MB.
+    @lru_cache(maxsize=1 << 16)
     def logprob(self, word: str, prev1: str | None, prev2: str | None) -> float:
         """ln P(word | prev2 prev1), backing off as the model does; words are lower-case."""
         # Written out rather than filtered with a comprehension: this runs for every candidate.

@@ -88,6 +88,7 @@ def test_info_lists_hashes(lists):
     items = {item["name"]: item for item in json.loads(out)}
     assert code == 0 and items["pps"]["entries"] == 2 and len(items["pps"]["sha256"]) == 64
     assert items["idioms"]["entries"] > 20 and len(items["idioms"]["sha256"]) == 64
+    assert len(items["document-learned-full"]["sha256"]) == 64  # full mode's document model is hashed too
 
 
 def test_config_file_supplies_lists_relative_to_itself(lists):

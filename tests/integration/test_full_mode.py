@@ -43,12 +43,21 @@ def test_python_api_matches_the_checker(full_checker):
     assert unspin.restore(SPUN) == full_checker.check(SPUN).restored
 
 
-def test_the_document_score_is_fast_modes(full_checker, fast_checker):
-    """Both modes score a document with the word-level decision's document model: the LM decides
-    which spans are shown, not how spun the document is, so the verdict does not depend on the mode."""
+def test_full_mode_scores_the_document_by_its_verified_findings_too(full_checker, fast_checker):
+    """Full mode's findings are verified by the LM, so its document model reads them ("found") beside
+    the word-level evidence both modes share; fast mode's reads the word-level evidence alone."""
+    from unspin.detect.score import document_score, found_confidence
+
+    full, fast = full_checker.engine, fast_checker.engine
+    assert "found" in full.screening.document.features
+    assert "found" not in fast.screening.document.features
+    assert full.screening.site is fast.screening.site  # the same word-level decision screens in both modes
+    assert full.decision.document is full.screening.document
     for text in (SPUN, "The committee met on Tuesday to discuss the budget for next year."):
-        assert full_checker.check(text).score == fast_checker.check(text).score
-    assert full_checker.engine.screening is fast_checker.engine.screening
+        detection = full.detect(text)
+        expected = document_score(full.screening, detection.expected, detection.words, detection.rate,
+                                  found=found_confidence(detection.findings))
+        assert full_checker.check(text).score == pytest.approx(expected)
 
 
 def test_idiom_evidence_agrees_with_the_rule_that_flagged_it(full_checker):

@@ -148,6 +148,36 @@ def test_many_findings_make_a_low_score_suspect_but_never_spun() -> None:
     assert verdict(decision, 0.9, [], 300) == "clean"
 
 
+def test_a_document_model_over_the_findings_scores_by_their_summed_confidence() -> None:
+    """Full mode's document model reads "found" (its verified findings' summed confidence per 1,000
+    words); a model that does not name it scores the same whatever the findings are."""
+    from unspin.detect.decide import DecisionModel, LogisticModel
+    from unspin.detect.score import assemble_report, document_score
+
+    def decision(features: tuple[str, ...]) -> DecisionModel:
+        n = len(features)
+        document = LogisticModel("t", features, (1.0,) * n, -2.0, (0.0,) * n, (1.0,) * n, 0.5)
+        return DecisionModel(site=None, document=document, suspect_score=0.5, spun_score=0.8, provenance={})
+
+    over_findings, word_level = decision(("found",)), decision(("density", "doc_rate"))
+    assert document_score(over_findings, 0.0, 300, 0.0, found=0.0) == pytest.approx(1 / (1 + math.exp(2.0)))
+    assert document_score(over_findings, 0.0, 300, 0.0, found=3.0) == pytest.approx(
+        1 / (1 + math.exp(2.0 - math.log1p(10.0))))
+    assert document_score(word_level, 1.5, 300, 0.1, found=3.0) == document_score(word_level, 1.5, 300, 0.1)
+
+    text = "one two three four five six seven eight nine ten"
+    findings = [Finding(k * 4, k * 4 + 3, text[k * 4:k * 4 + 3], "x", (), c, "t") for k, c in enumerate((0.9, 0.6))]
+    report = assemble_report(text, findings, id=None, mode="full", model=None, words=10, expected=0.0, rate=0.0,
+                             decision=over_findings, calibration=None)
+    assert report.score == pytest.approx(document_score(over_findings, 0.0, 10, 0.0, found=1.5))
+
+
+def test_a_mode_without_its_own_document_model_gets_none() -> None:
+    from unspin.detect.decide import load_document_model
+
+    assert load_document_model("no-such-mode", None) is None
+
+
 # -- CSV -----------------------------------------------------------------------------------------
 
 def read_csv(text: str) -> list[dict[str, str]]:

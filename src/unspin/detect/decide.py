@@ -143,6 +143,24 @@ def load_decision(mode: str) -> DecisionModel:
     )
 
 
+def document_file(mode: str) -> str:
+    """`mode`: "learned-full", full mode's document score over its verified findings."""
+    return f"document-{mode}-v1.json"
+
+
+@lru_cache(maxsize=2)
+def load_document_model(mode: str, site: LogisticModel | TreeEnsemble) -> DecisionModel | None:
+    """A mode's own document model and verdict thresholds (scripts/train_document_score.py), with
+    `site` as its site model; None where the mode has none and the word-level decision's is used."""
+    try:
+        raw = resources.files("unspin.data").joinpath(document_file(mode)).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    data = json.loads(raw)
+    return DecisionModel(site=site, document=_logistic(data["document"]), suspect_score=float(data["verdict"]["suspect"]),
+                         spun_score=float(data["verdict"]["spun"]), provenance=data.get("provenance", {}))
+
+
 @dataclass(frozen=True)
 class ReadingRanker:
     """Fast mode's choice among a span's readings: a conditional logit, one linear score per

@@ -25,7 +25,8 @@ import numpy as np
 from unspin.detect.candidates import IDIOM_SOURCE, LM_SOURCE, THESAURUS_SOURCES, CandidateGenerator, zipf
 from unspin.detect.context import left_context, right_context, sentence_ids, source_names
 from unspin.detect.decide import (
-    DecisionModel, LogisticModel, ReadingRanker, Verification, load_decision, load_ranker, load_verification,
+    DecisionModel, LogisticModel, ReadingRanker, Verification, load_decision, load_document_model, load_ranker,
+    load_verification,
 )
 from unspin.detect.encoder import SwapDetector, get_detector
 from unspin.detect.ngram import load_trigram_model
@@ -37,6 +38,7 @@ from unspin.text.tokenize import Token, match_case, tokenize
 DECISION = "learned"  # data/decision-learned-v1.json: the word-level decision
 VERIFICATION = "learned-full"  # data/decision-learned-full-v1.json: full mode's decision over verified spans
 FAST_VERIFICATION = "learned-fast"  # data/decision-learned-fast-v1.json: fast mode's, without the LM
+FULL_DOCUMENT = "learned-full"  # data/document-learned-full-v1.json: full mode's document score, over its findings
 DETECTOR_NAME = "minilm-swap-tagger.v1"
 NEIGHBOURHOOD = 30  # words each side over which the share of suspicious neighbours is counted
 SUSPICIOUS = 0.5  # a neighbour counts as suspicious at this detector probability
@@ -254,12 +256,15 @@ class LearnedEngine:
             # The verification was fitted behind the shipped word-level decision, not another one.
             if verification is None and decision is None:
                 self.verification = load_verification(FAST_VERIFICATION)
-        # What the protocol calls the decision: its site threshold is what this engine reports at;
-        # the document model and verdicts are the word-level decision's in both modes.
+        # What scores the document: the word-level decision's document model and verdicts, but full
+        # mode's findings are verified by the LM and say more about the document than the word-level
+        # evidence does, so its own model weighs them (scripts/train_document_score.py).
+        own = load_document_model(FULL_DOCUMENT, self.words.site) if mode == "full" and decision is None else None
+        self.screening = own or self.words
+        # What the protocol calls the decision: its site threshold is what this engine reports at.
         self.decision = self.words if self.verification is None else \
-            DecisionModel(self.verification.span, self.words.document, self.words.suspect_score,
-                          self.words.spun_score, self.verification.provenance)
-        self.screening = self.words
+            DecisionModel(self.verification.span, self.screening.document, self.screening.suspect_score,
+                          self.screening.spun_score, self.verification.provenance)
         self.calibration = None  # the document model is fitted on held-out text directly
         self.model_name = self.neural.name if self.neural is not None else None
         self.trigram = load_trigram_model()

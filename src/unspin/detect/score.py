@@ -1,8 +1,10 @@
 """Aggregate a document's findings into a score and a verdict.
 
 The score is the document-level part of the decision model (`unspin.detect.decide`), fitted on
-simulated spinning: P(spun) from the density of confident findings (their summed confidence is
-the expected number of swaps) and the engine's estimate of the substitution rate.
+simulated spinning: P(spun) from what the model names of the screening pass's expected number of
+swaps per 1,000 words ("density"), the engine's estimate of the substitution rate ("doc_rate") and
+the reported findings' summed confidence per 1,000 words ("found": what full mode's model reads,
+its findings being verified by the language model).
 """
 
 from __future__ import annotations
@@ -65,11 +67,13 @@ def load_calibration(mode: str) -> Calibration | None:
 
 
 def document_score(decision: DecisionModel, expected: float, words: int, rate: float,
-                   calibration: Calibration | None = None) -> float:
-    """P(spun) for a document of `words` words whose findings sum to `expected` swaps."""
+                   calibration: Calibration | None = None, found: float = 0.0) -> float:
+    """P(spun) for a document of `words` words whose screening pass expects `expected` swaps and
+    whose reported findings' confidences sum to `found`; the model reads the features it names."""
     if words == 0:
         return 0.0
-    features = {"density": math.log1p(1000.0 * expected / words), "doc_rate": rate}
+    features = {"density": math.log1p(1000.0 * expected / words), "doc_rate": rate,
+                "found": math.log1p(1000.0 * found / words)}
     raw = decision.document.probability(features)
     return calibration(raw) if calibration is not None else raw
 
@@ -151,6 +155,11 @@ def verdict(decision: DecisionModel, score: float, findings: Sequence[Finding], 
     return "clean"
 
 
+def found_confidence(findings: Sequence[Finding]) -> float:
+    """The reported findings' summed confidence: the swaps they stand for."""
+    return sum(f.confidence for f in findings)
+
+
 def assemble_report(text: str, findings: Sequence[Finding], *, id, mode: str, model: str | None, words: int,
                     expected: float, rate: float, decision: DecisionModel,
                     calibration: Calibration | None) -> Report:
@@ -161,7 +170,7 @@ def assemble_report(text: str, findings: Sequence[Finding], *, id, mode: str, mo
     """
     from unspin.version import __version__
 
-    score = document_score(decision, expected, words, rate, calibration)
+    score = document_score(decision, expected, words, rate, calibration, found=found_confidence(findings))
     return Report(
         id=id, mode=mode, model=model, score=score, verdict=verdict(decision, score, findings, words),
         spans=tuple(findings), restored=apply_findings(text, findings), unspin_version=__version__,

@@ -126,13 +126,16 @@ class Judged:
 
 def score(engine, cases: Sequence[Case], threshold: float | None = None) -> tuple[Counts, list[Judged]]:
     """Counts over `cases`, and each case's document score and verdict."""
-    from unspin.detect.score import document_score, verdict
+    from unspin.detect.score import document_score, found_confidence, verdict
 
     counts, judged = [], []
     for case in cases:
         detection = engine.detect(case.text, threshold)
         counts.append(score_text(case.text, case.gold, detection.findings, words=detection.words))
-        p = document_score(engine.screening, detection.expected, detection.words, detection.rate, engine.calibration)
+        # As a report scores it: from the findings over the engine's own threshold, whatever `threshold` is.
+        usual = [f for f in detection.findings if f.confidence >= engine.decision.site.threshold]
+        p = document_score(engine.screening, detection.expected, detection.words, detection.rate, engine.calibration,
+                           found=found_confidence(usual))
         judged.append(Judged(p, verdict(engine.screening, p, detection.findings, detection.words), len(detection.findings),
                              apply_findings(case.text, detection.findings)))
     return total(counts), judged

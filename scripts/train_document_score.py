@@ -16,7 +16,7 @@ confidence per 1,000 words, log1p), and:
 2. Chosen on dev: the feature set whose model ranks dev passages spun by the held-out profiles (at
    learned.SUITE_RATES) above clean dev passages best (mean AUC over the profiles); the verdict
    thresholds on its score are set from the clean dev passages as the word-level decision's are
-   (`train_learned_decision.CLEAN_SUSPECT`, `CLEAN_SPUN`).
+   (`train_learned_decision.verdict_thresholds`).
 
 `--rows PATH` keeps the passage rows (the slow part: full mode checks every passage) in PATH and
 reads them back when they were made with the same arguments. Writes
@@ -28,25 +28,24 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from train_learned_decision import (
-    CLEAN_SPUN, CLEAN_SUSPECT, SPUN_DOCUMENT, VERDICT_GRID, as_json, decision_fold_spins, fit_logistic,
+    SPUN_DOCUMENT, VERDICT_GRID, as_json, decision_fold_spins, fit_logistic, verdict_thresholds,
 )
 from train_learned_verification import cached_rows
 from unspin.detect.decide import document_file
 from unspin.detect.encoder import get_detector
 from unspin.detect.learned import FULL_DOCUMENT, LearnedEngine
-from unspin.detect.score import found_confidence
+from unspin.detect.score import document_features, found_confidence
 from unspin.evaluate import learned
 from unspin.evaluate.simulate import HELD_OUT_PROFILES
 from unspin.resources import atomic_write_bytes
 
-COLUMNS = ("density", "doc_rate", "found")  # a row's features, as score.document_score names them
+COLUMNS = ("density", "doc_rate", "found")  # a row's features, as score.document_features names them
 FEATURE_SETS = (("density", "doc_rate"), ("found",), ("density", "found"), ("density", "doc_rate", "found"))
 OUT = Path(__file__).resolve().parents[1] / "src/unspin/data" / document_file(FULL_DOCUMENT)
 log = logging.getLogger("train_document_score")
@@ -60,8 +59,8 @@ def passage_rows(engines: dict, spins: list[tuple[learned.Case, tuple[str, ...],
     for n, (case, sources, k) in enumerate(spins, 1):
         detection = engines[sources].detect(case.text)
         words = max(detection.words, 1)
-        x.append([math.log1p(1000.0 * detection.expected / words), detection.rate,
-                  math.log1p(1000.0 * found_confidence(detection.findings) / words)])
+        features = document_features(detection.expected, words, detection.rate, found_confidence(detection.findings))
+        x.append([features[name] for name in COLUMNS])
         spun.append(int(len(case.gold) >= SPUN_DOCUMENT * words))
         rate.append(case.rate)
         suite.append(k)
@@ -78,14 +77,10 @@ def probabilities(model, rows: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def choose_verdict(clean_scores: np.ndarray, clean_found: np.ndarray, heavy_scores: np.ndarray) -> tuple[dict, list]:
-    """The lowest thresholds at which at most CLEAN_SUSPECT / CLEAN_SPUN of the clean dev passages
-    would be called suspect / spun (a verdict needs a finding as well as the score)."""
+    """The word-level decision's rule (`train_learned_decision.verdict_thresholds`) on the clean dev
+    passages' scores, and how many clean and >= 10 % swapped dev passages reach each threshold."""
     reaching = clean_scores[clean_found == 1]
-
-    def lowest(share: float) -> float:
-        return next((t for t in VERDICT_GRID if (reaching >= t).sum() <= share * len(clean_scores)), VERDICT_GRID[-1])
-
-    chosen = {"suspect": lowest(CLEAN_SUSPECT), "spun": max(lowest(CLEAN_SPUN), lowest(CLEAN_SUSPECT))}
+    chosen = verdict_thresholds(reaching.tolist(), len(clean_scores))
     table = [{"threshold": t, "clean_reaching": int((reaching >= t).sum()),
               "spun_10pct_reaching": int((heavy_scores >= t).sum())} for t in VERDICT_GRID]
     return chosen, table

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import random
 import sys
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 from unspin.detect.decide import DecisionModel, LogisticModel, decision_file
 from unspin.detect.encoder import get_detector
 from unspin.detect.learned import DECISION, FEATURES, JOIN, LearnedEngine, flagged_spans, site_probabilities, word_features
+from unspin.detect.score import document_features
 from unspin.evaluate import corpora, learned
 from unspin.evaluate.metrics import Gold, score_text, total
 from unspin.evaluate.simulate import HELD_OUT_PROFILES, TRAIN_PROFILES, Profile, spin
@@ -109,7 +109,8 @@ def document_rows(engine: LearnedEngine, cases: list[learned.Case]) -> tuple[np.
     rows, labels = [], []
     for case in cases:
         detection = engine.detect(case.text)
-        rows.append([math.log1p(1000.0 * detection.expected / max(1, detection.words)), detection.rate])
+        features = document_features(detection.expected, max(1, detection.words), detection.rate)
+        rows.append([features[name] for name in DOCUMENT_FEATURES])
         labels.append(int(len(case.gold) >= SPUN_DOCUMENT * max(1, detection.words)))
     return np.asarray(rows), np.asarray(labels)
 
@@ -152,19 +153,23 @@ def choose_verdict(engine: LearnedEngine, spun: list[learned.Case], clean: list[
     _, clean_judged = learned.score(engine, clean)
     _, spun_judged = learned.score(engine, spun)
     clean_scores = [j.score for j in clean_judged if j.findings]  # no finding: "clean" whatever the score
-
-    def lowest(share: float) -> float:
-        for t in VERDICT_GRID:
-            if sum(score >= t for score in clean_scores) <= share * len(clean):
-                return t
-        return VERDICT_GRID[-1]
-
-    chosen = {"suspect": lowest(CLEAN_SUSPECT), "spun": max(lowest(CLEAN_SPUN), lowest(CLEAN_SUSPECT))}
+    chosen = verdict_thresholds(clean_scores, len(clean))
     table = [{"threshold": t, "clean_reaching": sum(score >= t for score in clean_scores),
               "spun_10pct_reaching": sum(j.score >= t for j, case in zip(spun_judged, spun) if case.rate >= 0.1)}
              for t in VERDICT_GRID]
     log.info("verdict thresholds %s", chosen)
     return chosen, table
+
+
+def verdict_thresholds(reaching: list[float], clean_passages: int) -> dict[str, float]:
+    """The lowest VERDICT_GRID thresholds at which at most CLEAN_SUSPECT / CLEAN_SPUN of
+    `clean_passages` clean passages would be called suspect / spun; `reaching` are the scores of
+    those with a finding (a passage without one is "clean" whatever its score)."""
+    def lowest(share: float) -> float:
+        return next((t for t in VERDICT_GRID if sum(score >= t for score in reaching) <= share * clean_passages),
+                    VERDICT_GRID[-1])
+
+    return {"suspect": lowest(CLEAN_SUSPECT), "spun": max(lowest(CLEAN_SPUN), lowest(CLEAN_SUSPECT))}
 
 
 def as_json(model: LogisticModel) -> dict:

@@ -72,10 +72,16 @@ def document_score(decision: DecisionModel, expected: float, words: int, rate: f
     whose reported findings' confidences sum to `found`; the model reads the features it names."""
     if words == 0:
         return 0.0
-    features = {"density": math.log1p(1000.0 * expected / words), "doc_rate": rate,
-                "found": math.log1p(1000.0 * found / words)}
-    raw = decision.document.probability(features)
+    raw = decision.document.probability(document_features(expected, words, rate, found))
     return calibration(raw) if calibration is not None else raw
+
+
+def document_features(expected: float, words: int, rate: float, found: float = 0.0) -> dict[str, float]:
+    """Every feature a document model may name, for a document of `words` (> 0) words: the screening
+    pass's expected swaps and the reported findings' summed confidence, per 1,000 words (log1p),
+    and the estimated substitution rate."""
+    return {"density": math.log1p(1000.0 * expected / words), "doc_rate": rate,
+            "found": math.log1p(1000.0 * found / words)}
 
 
 # Risk levels (documented with their reasons in `unspin.report.risk`): findings per 1,000 words

@@ -113,13 +113,13 @@ def test_a_verification_that_trusts_only_the_language_model_drops_what_it_does_n
     n = len(SPAN_FEATURES)
     coef = tuple(5.0 if name == "lm_gain" else 0.0 for name in SPAN_FEATURES)
     only_lm = copy.copy(learned_full)
-    # P = sigmoid(5 * gain - 1): reported at 0.5 when the LM prefers the best reading by 0.2 nats.
-    only_lm.verification = Verification(0.3, LogisticModel("lm-only", SPAN_FEATURES, coef, -1.0, (0.0,) * n,
+    # P = sigmoid(5 * gain - 5): reported at 0.5 when the LM prefers the best reading by 1 nat.
+    only_lm.verification = Verification(0.3, LogisticModel("lm-only", SPAN_FEATURES, coef, -5.0, (0.0,) * n,
                                                            (1.0,) * n, 0.5), {})
     text = _example()
     found = only_lm.candidates(text, 0.3)
     preferred = {(found.evidence.tokens[s.i].start, found.evidence.tokens[s.j - 1].end)
-                 for s in found.spans if s.readings and s.lm_gain >= 0.2}
+                 for s in found.spans if s.readings and s.lm_gain >= 1.0}
     assert preferred and len(preferred) < len(found.spans), "the example should have spans of both kinds"
     reported = {(f.start, f.end) for f in only_lm.detect(text, threshold=0.5).findings
                 if f.detector != "idiom.v1"}
@@ -200,3 +200,37 @@ def test_the_lm_scores_the_readings_its_first_token_shortlist_keeps(learned_full
     assert query.shortlist.prior == tuple(r.score for r in all_readings) and query.shortlist.keep == learned.VERIFIED
     assert len(span.readings) == learned.VERIFIED
     assert set(span.readings) <= set(all_readings)
+
+
+def test_a_span_grows_to_the_term_of_art_its_neighbour_spells_when_the_lm_reads_it_better(learned_full):
+    """The detector flags "proportion" alone; with "viewpoint" it spells "aspect ratio", which the
+    LM reads better than "proportion"'s own best reading, so the span takes its neighbour in. A
+    span whose own reading the LM prefers keeps its extent."""
+    from unspin.detect import learned
+    from unspin.text.tokenize import tokenize
+
+    def restored(text, word, beside):
+        tokens = tokenize(text)
+        lower = [t.lower for t in tokens]
+        k = lower.index(word)
+        [alone] = learned_full.restore(text, tokens, [(k, k + 1)], second_look=False)
+        [span] = learned_full.restore(text, tokens, [(k, k + 1)], second_look=False, grow_beside=beside(k))
+        return k, alone, span
+
+    k, alone, grown = restored("Each input image is resized to keep its viewpoint proportion before it is cropped.",
+                               "proportion", lambda k: set())
+    assert (grown.i, grown.j) == (k - 1, k + 1)
+    assert grown.readings[0].wording == "aspect ratio" and grown.lm_gain > alone.lm_gain
+    # A neighbour another finding holds is not taken in.
+    _, alone, held = restored("Each input image is resized to keep its viewpoint proportion before it is cropped.",
+                              "proportion", lambda k: {k - 1})
+    assert _same(held, alone)
+    _, alone, kept = restored("The model is trained with stochastic inclination descent on small batches.",
+                              "inclination", lambda k: set())
+    assert alone.readings[0].wording == "gradient" and _same(kept, alone)
+
+
+def _same(span, other) -> bool:
+    """The same extent and readings; the LM's gain to float noise (another query shares its pass)."""
+    return (span.i, span.j, span.readings) == (other.i, other.j, other.readings) and \
+        span.lm_gain == pytest.approx(other.lm_gain, abs=1e-3)

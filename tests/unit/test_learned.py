@@ -518,3 +518,25 @@ def test_words_the_detector_alone_suspects_are_verified_when_isolated_spans_are_
     assert all(found.evidence.probability[i:j].max() >= 0.5 or found.decided[i:j].max() >= 0.99 for i, j in spans)
     covered = [k for i, j in spans for k in range(i, j)]
     assert len(covered) == len(set(covered)) and spans == sorted(spans)
+
+
+def test_words_read_back_one_by_one_spell_the_dictionary_entries_of_several_words(engine):
+    """"hereditary confusion" -> "genetic disorder": each word through its own candidates, kept
+    only where the words together are one entry; the written words themselves are no reading."""
+    spelled = {wording: channel for wording, channel, _ in engine.generator.entries_spelled(["hereditary", "confusion"])}
+    assert "genetic disorder" in spelled and "hereditary confusion" not in spelled
+    assert all(" " in wording and wording in engine.generator.thesaurus for wording in spelled)
+    by_word = [{c.original: c.channel for c in engine.generator.for_term(w)} for w in ("hereditary", "confusion")]
+    assert spelled["genetic disorder"] == pytest.approx(by_word[0]["genetic"] + by_word[1]["disorder"])
+    # A word kept as written costs nothing: "respiratory parcel" -> "respiratory tract".
+    kept = {wording: channel for wording, channel, _ in engine.generator.entries_spelled(["respiratory", "parcel"])}
+    assert kept["respiratory tract"] == pytest.approx({c.original: c.channel for c in engine.generator.for_term("parcel")}["tract"])
+
+
+def test_a_reading_changes_a_neighbour_when_it_differs_there_or_in_length():
+    from unspin.detect.learned import _changes
+
+    lower = ["the", "viewpoint", "proportion", "was"]
+    assert _changes(["aspect", "ratio"], lower, 1, 3, [1])
+    assert not _changes(["viewpoint", "ratio"], lower, 1, 3, [1])
+    assert _changes(["ratio"], lower, 1, 3, [1])

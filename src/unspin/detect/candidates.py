@@ -33,6 +33,7 @@ LENGTH_PENALTY = 1.5  # nats per word of difference: spinners mostly swap word f
 # mostly within their own document, which these sizes hold.
 TERM_CACHE = 1 << 10
 LEMMA_CACHE = 1 << 10
+_NOTHING: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ class CandidateGenerator:
         self._ranked_entries = lru_cache(maxsize=LEMMA_CACHE)(self._rank_entries)
         self._priors = np.full(len(self.thesaurus), np.nan)
         self._zipfs = np.full(len(self.thesaurus), np.nan)
+        self._following: dict[str, frozenset[str]] | None = None  # built when first asked (entries_spelled)
 
     @property
     def max_words(self) -> int:
@@ -155,6 +157,52 @@ class CandidateGenerator:
 
     def _degree(self, original: str) -> int:
         return max(1, self.thesaurus.degree(original))
+
+    def entries_spelled(self, words: list[str]) -> list[tuple[str, float, int]]:
+        """Multi-word dictionary entries that the written words spell when each is kept or read
+        back through its own candidates ("bosom growth" -> "breast cancer"): wording, summed
+        channel, sources. Grown word by word through the entries' prefixes, so that a pair of
+        words with 300 candidates each costs set intersections, not 90,000 lookups."""
+        following = self._following_words()
+        partial: list[tuple[str, float, int]] = [("", 0.0, 0)]  # the wording so far, channel, sources
+        for word in words:
+            options = {word: (0.0, 0)}
+            for c in self.for_term(word):
+                options.setdefault(c.original, (c.channel, c.sources))
+            by_head: dict[str, list[str]] = {}
+            for option in options:
+                by_head.setdefault(option.split(" ", 1)[0], []).append(option)
+            heads = frozenset(by_head)
+            grown = []
+            for wording, channel, sources in partial:
+                for head in following.get(wording, _NOTHING) & heads:
+                    for option in by_head[head]:
+                        spelled = f"{wording} {option}".lstrip()
+                        # A phrase option ("in light of") must itself stay on some entry's path.
+                        if option == head or spelled in following or spelled in self.thesaurus:
+                            option_channel, option_sources = options[option]
+                            grown.append((spelled, channel + option_channel, sources | option_sources))
+            partial = grown
+        # One reading per entry, its likeliest spelling, in a fixed order (sets iterate by hash).
+        best: dict[str, tuple[float, int]] = {}
+        for wording, channel, sources in partial:
+            if wording in best and (-best[wording][0], best[wording][1]) <= (-channel, sources):
+                continue
+            best[wording] = (channel, sources)
+        written = " ".join(words)
+        return [(wording, channel, sources) for wording, (channel, sources) in sorted(best.items())
+                if wording != written and " " in wording and wording in self.thesaurus]
+
+    def _following_words(self) -> dict[str, frozenset[str]]:
+        """For each word prefix of a multi-word entry ("" for none yet), the words that follow it."""
+        if self._following is None:
+            following: dict[str, set[str]] = {}
+            for term in self.thesaurus.vocab:
+                parts = term.split()
+                for k in range(len(parts) if len(parts) > 1 else 0):
+                    following.setdefault(" ".join(parts[:k]), set()).add(parts[k])
+            self._following = {prefix: frozenset(words) for prefix, words in following.items()}
+        return self._following
 
     def phrase_in_lexicon(self, phrase: str) -> bool:
         return phrase in self.thesaurus or bool(self.idioms.originals(phrase))

@@ -46,6 +46,16 @@ DOC_MIN_WORDS = 200  # a shorter text's rate is counted over this many words (on
 JOIN = 0.5  # neighbouring words join one span from this fraction of the decision's own threshold
 BEAM = 16  # readings kept per position when a multi-word span is restored word by word
 WORD_POOL = 12  # candidates per word that the beam combines, the best in the word's own context
+# Full mode reads a span with a written neighbour as one term of art where they spell a multi-word
+# dictionary entry (`_term_span`). Such a reading gains TERM_PRIOR nats, counted in its channel (the
+# evidence's swap_logprob): a term of art is written as a unit, and a small LM knows few of them.
+# Only a neighbour the detector gives TERM_NEIGHBOUR or more is taken in: in dev text, 0.63 of the
+# unflagged words inside tortured phrases reach 0.05, 0.26 of the neighbours of flagged words in
+# clean text. Chosen on dev (2026-12-07; 150 tortured sentences, 90 clean passages, 10 passages a
+# MyThes suite): at 2 and 4 nats the same 5 more tortured phrases of 150 are found, but 4 adds 2
+# false flags on clean text and loses 4 restorations a MyThes suite, 2 neither and 1-2.
+TERM_PRIOR = 2.0
+TERM_NEIGHBOUR = 0.05
 MAX_BEAM_WORDS = 6  # longer spans are restored as phrases only
 ALTERNATIVES_SHOWN = 3
 DETECT_BLOCK_WORDS = 20_000  # words a text is judged in at a time (memory); a longer one in blocks
@@ -366,7 +376,11 @@ class LearnedEngine:
             flagged = sorted(flagged + [(i, j) for i, j in flagged_spans(text, tokens, evidence.probability, isolated,
                                                                          JOIN * isolated)
                                         if not taken & set(range(i, j))])
-        spans = self.restore(text, tokens, flagged, lower=lower, sentence=sentence, second_look=False)
+        # A span grows into a term of art only by a neighbour the detector finds a little odd too:
+        # most neighbours of a false flag in clean text look plain to it.
+        plain = set(np.flatnonzero(evidence.probability < TERM_NEIGHBOUR).tolist())
+        spans = self.restore(text, tokens, flagged, lower=lower, sentence=sentence, second_look=False,
+                             grow_beside=taken | plain)
         return Candidates(evidence, decided, found, spans)
 
     def confidences(self, spans: list[Span], evidence: WordEvidence, decided: np.ndarray) -> list[float]:
@@ -382,11 +396,13 @@ class LearnedEngine:
 
     def restore(self, text: str, tokens: list[Token], spans: list[tuple[int, int]], *,
                 lower: list[str] | None = None, sentence: list[int] | None = None,
-                second_look: bool = True) -> list[Span]:
+                second_look: bool = True, grow_beside: set[int] | None = None) -> list[Span]:
         """Candidate originals for each span of words i..j-1, best first: by the trigram with both
         sides of the context, and in full mode re-ranked by the causal LM, with its own proposals
-        where the readings are weak (`second_look`, off while spans are still being verified).
-        `lower` and `sentence` (the words lower-cased, `sentence_ids`) are computed when not given."""
+        where the readings are weak (`second_look`, off while spans are still being verified), and
+        grown by a neighbour into a term of art where the LM reads that better (given
+        `grow_beside`, the words no span may take in). `lower` and `sentence` (the words
+        lower-cased, `sentence_ids`) are computed when not given."""
         lower = [t.lower for t in tokens] if lower is None else lower
         sentence = sentence_ids(tokens) if sentence is None else sentence
         restored = [Span(i, j, self.readings(lower, sentence, i, j),
@@ -399,8 +415,57 @@ class LearnedEngine:
             # The LM's own guesses only where no dictionary offers a reading: elsewhere they cost
             # two thirds of full mode's time and changed 1 restoration in 100 (6 dev passages).
             span.readings = span.readings or self._proposals(text, tokens, lower, sentence, span)
-        restored = self._rank_with_lm(text, tokens, restored)
+        # Each span's alternative extent as a term of art (`_term_span`): the LM scores both in one pass.
+        terms = [] if grow_beside is None else self._term_spans(lower, sentence, restored, grow_beside)
+        scored = self._rank_with_lm(text, tokens, restored + [term for _, term in terms])
+        restored = scored[:len(restored)]
+        for (k, _), term in zip(terms, scored[len(restored):]):
+            own = restored[k].lm_gain if restored[k].readings else None
+            if term.lm_gain is not None and (own is None or term.lm_gain > own):
+                restored[k] = term
         return self._second_look(text, tokens, lower, sentence, restored) if second_look else restored
+
+    def _term_spans(self, lower: list[str], sentence: list[int], spans: list[Span],
+                    taken: set[int]) -> list[tuple[int, Span]]:
+        """For each span that has one, its alternative extent as a term of art (`_term_span`),
+        neighbours that another span or `taken` holds left out: (index of the span, the term)."""
+        occupied = taken | {k for span in spans for k in range(span.i, span.j)}
+        terms = []
+        for k, span in enumerate(spans):
+            term = self._term_span(lower, sentence, span.i, span.j, occupied)
+            if term is None:
+                continue
+            # The trigram first: a term that it reads no better than the span's own best reading
+            # (each over its own written words) is not worth the LM's time (speed: benchmarks/).
+            if span.readings and term.readings[0].score - term.written < span.readings[0].score - span.written:
+                continue
+            occupied |= set(range(term.i, term.j))
+            terms.append((k, term))
+        return terms
+
+    def _term_span(self, lower: list[str], sentence: list[int], i: int, j: int, occupied: set[int]) -> Span | None:
+        """Words i..j-1 with a free written neighbour or two, read back as the multi-word dictionary
+        entries they spell that change a neighbour too (the others are readings of i..j-1 itself):
+        the extent whose best entry reads best to the trigram; None where there is none.
+
+        A spinner swaps each word of a term of art, and the detector often flags only the oddest
+        ("viewpoint proportion": only "proportion", read back alone as "scale"; with its neighbour,
+        "aspect ratio"). The caller keeps whichever extent the LM reads better."""
+        best: Span | None = None
+        for a, b in ((i - 1, j), (i, j + 1), (i - 1, j + 1)):
+            if a < 0 or b > len(lower) or b - a > MAX_BEAM_WORDS or sentence[a] != sentence[b - 1]:
+                continue
+            neighbours = [k for k in (a, b - 1) if not i <= k < j]
+            if any(k in occupied or not self.generator.is_candidate_position(lower[k]) for k in neighbours):
+                continue
+            readings = sorted((Reading(wording, _context_score(self.trigram, lower, sentence, a, b, wording.split())
+                                       + channel + TERM_PRIOR, sources, channel + TERM_PRIOR)
+                               for wording, channel, sources in self.generator.entries_spelled(lower[a:b])
+                               if _changes(wording.split(), lower, a, b, neighbours)),
+                              key=lambda r: (-r.score, r.wording))
+            if readings and (best is None or readings[0].score > best.readings[0].score):
+                best = Span(a, b, readings, _context_score(self.trigram, lower, sentence, a, b, lower[a:b]))
+        return best
 
     def _proposals(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
                    span: Span) -> list[Reading]:
@@ -569,6 +634,9 @@ class LearnedEngine:
         if 1 < j - i <= MAX_BEAM_WORDS:
             for words, channel, sources in self._beam(lower, sentence, i, j):
                 add(words, channel, sources)
+            if self.neural is not None:
+                for wording, channel, sources in self.generator.entries_spelled(lower[i:j]):
+                    add(wording.split(), channel + TERM_PRIOR, sources)
         return sorted(scored.values(), key=lambda r: (-r.score, r.wording))
 
     def _beam(self, lower: list[str], sentence: list[int], i: int, j: int):
@@ -692,6 +760,11 @@ def _joined(text: str, tokens: list[Token], k: int) -> bool:
 def _context_score(trigram, lower: list[str], sentence: list[int], i: int, j: int, words: list[str]) -> float:
     """Trigram ln P of `words` standing at i..j-1 and of the two written words after them."""
     return trigram.sequence_logprob(list(words) + right_context(lower, sentence, j), left_context(lower, sentence, i))
+
+
+def _changes(words: list[str], lower: list[str], a: int, b: int, positions: list[int]) -> bool:
+    """Whether `words`, read in place of words a..b-1, change any word at `positions`."""
+    return len(words) != b - a or any(words[k - a] != lower[k] for k in positions)
 
 
 def _cased(observed: str, wording: str, first: Token) -> str:

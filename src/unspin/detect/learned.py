@@ -376,11 +376,14 @@ class LearnedEngine:
             flagged = sorted(flagged + [(i, j) for i, j in flagged_spans(text, tokens, evidence.probability, isolated,
                                                                          JOIN * isolated)
                                         if not taken & set(range(i, j))])
-        # A span grows into a term of art only by a neighbour the detector finds a little odd too:
-        # most neighbours of a false flag in clean text look plain to it.
-        plain = set(np.flatnonzero(evidence.probability < TERM_NEIGHBOUR).tolist())
+        # Full mode: a span grows into a term of art only by a neighbour the detector finds a little
+        # odd too (most neighbours of a false flag in clean text look plain to it). Fast mode never
+        # grows one, so it does not pay for the set of a block's plain words.
+        fixed = None
+        if self.neural is not None:
+            fixed = taken | set(np.flatnonzero(evidence.probability < TERM_NEIGHBOUR).tolist())
         spans = self.restore(text, tokens, flagged, lower=lower, sentence=sentence, second_look=False,
-                             grow_beside=taken | plain)
+                             grow_beside=fixed)
         return Candidates(evidence, decided, found, spans)
 
     def confidences(self, spans: list[Span], evidence: WordEvidence, decided: np.ndarray) -> list[float]:

@@ -540,3 +540,22 @@ def test_a_reading_changes_a_neighbour_when_it_differs_there_or_in_length():
     assert _changes(["aspect", "ratio"], lower, 1, 3, [1])
     assert not _changes(["viewpoint", "ratio"], lower, 1, 3, [1])
     assert _changes(["ratio"], lower, 1, 3, [1])
+
+
+def test_full_mode_shows_only_alternatives_that_read_nearly_as_well_as_the_suggestion(engine):
+    from unspin.detect.learned import ALTERNATIVE_MARGIN, Reading, Span, WordEvidence
+
+    text = "Women with bosom growth were screened."
+    tokens = tokenize(text)
+    probability = np.array([0.1, 0.1, 0.9, 0.9, 0.1, 0.1])
+    table, rate = word_features(tokens, probability)
+    evidence = WordEvidence(tokens, probability, table, rate)
+    readings = [Reading(w, 0.0, 1, 0.0) for w in ("breast cancer", "breast tumours", "lock up", "chest growth")]
+    near, far = -20.0 + ALTERNATIVE_MARGIN / 2, -20.0 - ALTERNATIVE_MARGIN - 0.01
+    span = Span(2, 4, readings, written=-30.0, lm_gain=5.0, lm_scores=[-20.0, near, far, near])
+    finding = engine.finding(text, evidence, span, 0.9)
+    assert finding.suggestion == "breast cancer"
+    assert finding.alternatives == ("breast tumours", "chest growth")  # "lock up" reads far worse
+    # Without the LM's scores (fast mode) the readings' own order decides, as before.
+    fast = engine.finding(text, evidence, Span(2, 4, readings, written=-30.0), 0.9)
+    assert fast.alternatives == ("breast tumours", "lock up", "chest growth")

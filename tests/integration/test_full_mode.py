@@ -234,3 +234,21 @@ def _same(span, other) -> bool:
     """The same extent and readings; the LM's gain to float noise (another query shares its pass)."""
     return (span.i, span.j, span.readings) == (other.i, other.j, other.readings) and \
         span.lm_gain == pytest.approx(other.lm_gain, abs=1e-3)
+
+
+RADIOSTERILIZED = (
+    "Preserving foods with ionizing radiation leads to some undesirable side effects, particularly at the higher "
+    "radiation dosages. In this respect, the general palatability and individual acceptance of most radiosterilized "
+    "foods has, to date, been found to be low in comparison with fresh and commercially processed foods. A number of "
+    "foods are quite acceptable as regards taste and palatability, however, at dosages substantially less than "
+    "sterilization levels.")  # Brown, dev split: a rare word the author wrote
+
+
+def test_a_word_no_dictionary_knows_is_not_reported_on_the_lms_own_words_alone(full_checker, monkeypatch):
+    import unspin.detect.learned as learned
+
+    assert full_checker.check(RADIOSTERILIZED).spans == ()
+    # The rule is what keeps it out: without it the LM's "radioactive" reads far better there.
+    monkeypatch.setattr(learned, "_proposed_only", lambda span: False)
+    flagged = full_checker.check(RADIOSTERILIZED).spans
+    assert [(s.text, s.evidence.get("sources")) for s in flagged] == [("radiosterilized", ["language model"])]

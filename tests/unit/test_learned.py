@@ -551,7 +551,7 @@ def test_full_mode_shows_only_alternatives_that_read_nearly_as_well_as_the_sugge
     table, rate = word_features(tokens, probability)
     evidence = WordEvidence(tokens, probability, table, rate)
     readings = [Reading(w, 0.0, 1, 0.0) for w in ("breast cancer", "breast tumours", "lock up", "chest growth")]
-    near, far = -20.0 + ALTERNATIVE_MARGIN / 2, -20.0 - ALTERNATIVE_MARGIN - 0.01
+    near, far = -20.0 - ALTERNATIVE_MARGIN / 2, -20.0 - ALTERNATIVE_MARGIN - 0.01  # best first, as ranked
     span = Span(2, 4, readings, written=-30.0, lm_gain=5.0, lm_scores=[-20.0, near, far, near])
     finding = engine.finding(text, evidence, span, 0.9)
     assert finding.suggestion == "breast cancer"

@@ -244,11 +244,15 @@ RADIOSTERILIZED = (
     "sterilization levels.")  # Brown, dev split: a rare word the author wrote
 
 
-def test_a_word_no_dictionary_knows_is_not_reported_on_the_lms_own_words_alone(full_checker, monkeypatch):
+def test_a_word_no_dictionary_knows_is_not_reported_whatever_the_verification_says(full_checker, monkeypatch):
     import unspin.detect.learned as learned
 
+    engine = full_checker.engine
     assert full_checker.check(RADIOSTERILIZED).spans == ()
-    # The rule is what keeps it out: without it the LM's "radioactive" reads far better there.
-    monkeypatch.setattr(learned, "_proposed_only", lambda span: False)
-    flagged = full_checker.check(RADIOSTERILIZED).spans
-    assert [(s.text, s.evidence.get("sources")) for s in flagged] == [("radiosterilized", ["language model"])]
+    # Even a verification that passes every span does not report it ...
+    monkeypatch.setattr(engine, "confidences", lambda spans, *rest: [1.0] * len(spans))
+    assert "radiosterilized" not in [s.text for s in full_checker.check(RADIOSTERILIZED).spans]
+    # ... the rule does: without it the LM's own "radioactive" reads far better there.
+    monkeypatch.setattr(learned, "_read_by_a_dictionary", lambda span: True)
+    flagged = {s.text: s for s in full_checker.check(RADIOSTERILIZED).spans}
+    assert flagged["radiosterilized"].evidence.get("sources") == ["language model"]

@@ -156,7 +156,9 @@ class Candidates:
 
 FEATURES = ("logit", "window", "window_mass", "doc", "logit_x_window", "neighbour_max", "zipf",
             "function_word", "capitalised", "letters")
-# What full mode's verification (`Verification.span`) sees of a span once the LM has scored it ...
+# What full mode's verification (`Verification.span`) sees of a span once the LM has scored it
+# ("lm_proposal" is 0 since spans are verified before the LM proposes words: the shipped model was
+# fitted when it still did, and a refit would drop the feature) ...
 SPAN_FEATURES = ("site_logit", "detector_logit", "lm_gain", "lm_gain_positive", "no_reading", "channel",
                  "trigram_gain", "words", "lm_proposal", "window", "rate", "zipf")
 # ... and fast mode's, which has no LM: how much better the trigram reads its best reading is the
@@ -345,18 +347,23 @@ class LearnedEngine:
         evidence = found.evidence
         confidences = self.confidences(found.spans, evidence, found.decided)
         reported = [(span, confidence) for span, confidence in zip(found.spans, confidences) if confidence >= threshold]
+        if self.neural is not None:
+            # A span no dictionary offers a reading for is not reported: such words are mostly
+            # rare originals (terms of art, typos, coinages) that the LM finds improbable and would
+            # read back as its own words, while a spinner writes its thesaurus's words, which ours
+            # mostly share. Dev (90 clean passages; 30 a MyThes suite, 10 Moby, each held out):
+            # clean false flags 30 -> 25, precision MyThes 0.946 -> 0.963, rare 0.946 -> 0.963,
+            # Moby 0.927 -> 0.945, recall 0.396 -> 0.393, 0.744 -> 0.738, 0.389 -> 0.365 (held
+            # out, Moby's own words are unknown to the other dictionaries: in use every dictionary
+            # is read). They are dropped before the LM proposes words for them, which it does only
+            # to restore (`restore`); before, the LM proposed, and a span whose readings were all
+            # its proposals was dropped (dev findings the same but one; speed within noise).
+            reported = [(span, confidence) for span, confidence in reported if _read_by_a_dictionary(span)]
         if self.neural is not None and reported:
             lower = [t.lower for t in evidence.tokens]
             spans = self._second_look(text, evidence.tokens, lower, sentence_ids(evidence.tokens),
                                       [span for span, _ in reported])
-            # A word no dictionary knows, that only the LM's own words read better, is not reported:
-            # such words are mostly rare originals (terms of art, typos, coinages) that the LM finds
-            # improbable, while a spinner writes its thesaurus's words, which ours mostly share.
-            # Dev (90 clean passages; 30 a MyThes suite, 10 Moby, each held out): clean false
-            # flags 30 -> 25, precision MyThes 0.946 -> 0.963, rare 0.946 -> 0.963, Moby 0.927 ->
-            # 0.945, recall 0.396 -> 0.393, 0.744 -> 0.738, 0.389 -> 0.365 (held out, Moby's own
-            # words are unknown to the other dictionaries: in use every dictionary is read).
-            reported = [(span, confidence) for span, (_, confidence) in zip(spans, reported) if not _proposed_only(span)]
+            reported = [(span, confidence) for span, (_, confidence) in zip(spans, reported)]
         learned = [(span.i, span.j, self.finding(text, evidence, span, confidence)) for span, confidence in reported]
         findings = [finding for _, _, finding in sorted(found.idioms + learned, key=lambda item: item[0])]
         screened = found.decided[found.decided >= self.words.site.threshold]
@@ -417,7 +424,8 @@ class LearnedEngine:
                 second_look: bool = True, grow_beside: set[int] | None = None) -> list[Span]:
         """Candidate originals for each span of words i..j-1, best first: by the trigram with both
         sides of the context, and in full mode re-ranked by the causal LM, with its own proposals
-        where the readings are weak (`second_look`, off while spans are still being verified), and
+        where the readings are weak or missing (`second_look`, off while spans are still being
+        verified: detection does not report a span only the LM reads), and
         grown by a neighbour into a term of art where the LM reads that better (given
         `grow_beside`, the words no span may take in). `lower` and `sentence` (the words
         lower-cased, `sentence_ids`) are computed when not given."""
@@ -429,10 +437,12 @@ class LearnedEngine:
             for span in restored:
                 span.readings = ranked(span.readings, span.j - span.i, self.ranker)
             return restored
-        for span in restored:
+        if second_look:
             # The LM's own guesses only where no dictionary offers a reading: elsewhere they cost
             # two thirds of full mode's time and changed 1 restoration in 100 (6 dev passages).
-            span.readings = span.readings or self._proposals(text, tokens, lower, sentence, span)
+            # Not while spans are verified: detection reports no span that only they read.
+            for span in restored:
+                span.readings = span.readings or self._proposals(text, tokens, lower, sentence, span)
         # Each span's alternative extent as a term of art (`_term_span`): the LM scores both in one pass.
         terms = [] if grow_beside is None else self._term_spans(lower, sentence, restored, grow_beside)
         scored = self._rank_with_lm(text, tokens, restored + [term for _, term in terms])
@@ -746,9 +756,9 @@ def _alternatives(observed: str, readings: list[Reading], first: Token) -> tuple
     return (observed,) + tuple(_cased(observed, r.wording, first) for r in readings)
 
 
-def _proposed_only(span: Span) -> bool:
-    """Whether every reading of `span` is the LM's own proposal: no dictionary knows its words."""
-    return bool(span.readings) and all(r.sources == LM_SOURCE for r in span.readings)
+def _read_by_a_dictionary(span: Span) -> bool:
+    """Whether a dictionary (or the idiom table) offers a reading of `span`, not the LM alone."""
+    return any(r.sources != LM_SOURCE for r in span.readings)
 
 
 def _ranked_by_lm(span: Span, readings: list[Reading], scores: list[float]) -> Span:

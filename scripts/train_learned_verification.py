@@ -1,7 +1,7 @@
 """Learn a mode's verification: which spans, once restored (and in full mode scored by the causal LM), to report.
 
     .venv/bin/python scripts/train_learned_verification.py [--mode full] [--limit 120] [--dev-limit 10] [--rows PATH]
-    .venv/bin/python scripts/train_learned_verification.py --limit 160 --dev-limit 10 --clean-limit 40  # the shipped full one
+    .venv/bin/python scripts/train_learned_verification.py --limit 160 --dev-limit 10 --clean-limit 60  # the shipped full one
     .venv/bin/python scripts/train_learned_verification.py --mode fast --limit 400 --dev-limit 60   # the shipped fast one
 
 Full mode takes every span whose word-level decision (data/decision-learned-v1.json, trained first
@@ -70,8 +70,11 @@ RECALL_TIE = 0.002  # dev recall this close counts as a tie, which the pair that
 SPARSE_RATE = 0.02
 THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.30, 0.95, 0.02))
 DATA = Path(__file__).resolve().parents[1] / "src/unspin/data"
-# Per mode: the verification's name, its features, its model's version.
-MODES = {"full": (VERIFICATION, SPAN_FEATURES, "learned-verification-v1"),
+# Per mode: the verification's name, its features, its model's version. Full mode never reports a
+# span that no dictionary offers a reading for (`learned.LearnedEngine._detect`), so its
+# verification is neither fitted nor chosen on those, and does not need to know whether one was found.
+FULL_SPAN_FEATURES = tuple(name for name in SPAN_FEATURES if name != "no_reading")
+MODES = {"full": (VERIFICATION, FULL_SPAN_FEATURES, "learned-verification-v1"),
          "fast": (FAST_VERIFICATION, FAST_SPAN_FEATURES, "learned-fast-verification-v1")}
 log = logging.getLogger("train_learned_verification")
 
@@ -125,6 +128,12 @@ def collect(detector, spins: list[tuple[learned.Case, tuple[str, ...]]], mode: s
             log.info("%d / %d cases, %d spans", n, len(spins), len(rows.swap))
             detector.save()
     return rows.arrays()
+
+
+def reportable(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`rows` without the spans that no dictionary offers a reading for (the per-case counts kept)."""
+    keep = rows["x"][:, SPAN_FEATURES.index("no_reading")] == 0
+    return {**rows, "x": rows["x"][keep], "swap": rows["swap"][keep], "case": rows["case"][keep]}
 
 
 def _placeholder() -> Verification:
@@ -228,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         clean = cached_rows(kept("clean"), {**key, "limit": clean_limit}, lambda: collect(detector, clean_cases, args.mode))
     finally:
         detector.save()
+    if args.mode == "full":
+        train, spun, clean = (reportable(rows) for rows in (train, spun, clean))
     log.info("decision fold: %d passages, %d spans, %d swaps", len(fold), len(train["swap"]), int(train["swap"].sum()))
     columns = [SPAN_FEATURES.index(feature) for feature in features]
     model = fit_logistic(train["x"][:, columns], train["swap"], features, version)

@@ -328,7 +328,9 @@ def test_span_features_say_when_no_reading_was_found_and_clip_the_gains():
     table, rate = word_features(tokens, probability)
     evidence = WordEvidence(tokens, probability, table, rate)
     decided = np.array([0.05, 0.8, 0.1])
-    bare = dict(zip(SPAN_FEATURES, span_features(Span(1, 2, [], written=-9.0), evidence, decided)))
+    values = span_features(Span(1, 2, [], written=-9.0), evidence, decided)
+    assert len(values) == len(SPAN_FEATURES)
+    bare = dict(zip(SPAN_FEATURES, values))
     assert bare["no_reading"] == 1.0 and bare["lm_gain"] == bare["trigram_gain"] == bare["channel"] == 0.0
     assert bare["site_logit"] == pytest.approx(np.log(0.8 / 0.2)) and bare["detector_logit"] == pytest.approx(np.log(9))
     reading = Reading("deux", score=-4.0, sources=1, channel=-1.0)

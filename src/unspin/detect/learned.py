@@ -157,10 +157,9 @@ class Candidates:
 FEATURES = ("logit", "window", "window_mass", "doc", "logit_x_window", "neighbour_max", "zipf",
             "function_word", "capitalised", "letters")
 # What full mode's verification (`Verification.span`) sees of a span once the LM has scored it
-# ("lm_proposal" is 0 since spans are verified before the LM proposes words: the shipped model was
-# fitted when it still did, and a refit would drop the feature) ...
+# (its dictionaries' readings: the LM proposes words of its own only once a span is reported) ...
 SPAN_FEATURES = ("site_logit", "detector_logit", "lm_gain", "lm_gain_positive", "no_reading", "channel",
-                 "trigram_gain", "words", "lm_proposal", "window", "rate", "zipf")
+                 "trigram_gain", "words", "window", "rate", "zipf")
 # ... and fast mode's, which has no LM: how much better the trigram reads its best reading is the
 # restoration's own evidence that something was swapped there.
 FAST_SPAN_FEATURES = ("site_logit", "detector_logit", "no_reading", "channel", "trigram_gain", "words", "window",
@@ -214,7 +213,6 @@ def span_features(span: Span, evidence: WordEvidence, decided: np.ndarray) -> li
     trigram_gain = float(np.clip(best.score - best.channel - span.written, *GAIN_RANGE)) if best else 0.0
     return [math.log(site / (1 - site)), math.log(detector / (1 - detector)), lm_gain, max(lm_gain, 0.0),
             float(best is None), best.channel if best else 0.0, trigram_gain, float(j - i),
-            float(best is not None and best.sources == LM_SOURCE),
             float(evidence.feature("window", i, j).max()), evidence.rate, float(evidence.feature("zipf", i, j).min())]
 
 

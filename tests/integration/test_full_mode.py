@@ -137,18 +137,19 @@ def test_a_full_check_in_a_fresh_process_prints_nothing_on_stderr():
     assert done.stderr.decode() == ""
 
 
-def test_the_lm_proposes_originals_only_where_no_dictionary_offers_one(learned_full, monkeypatch):
+def test_a_word_no_dictionary_knows_gets_the_lms_own_words_when_restored(learned_full):
+    from unspin.detect.candidates import LM_SOURCE
     from unspin.text.tokenize import tokenize
 
     text = "The committee met on Tuesday to discuss the zorblified budget for next year."
     tokens = tokenize(text)
     discuss, invented = ([t.text for t in tokens].index(word) for word in ("discuss", "zorblified"))
-    asked = []
-    real = learned_full._proposals
-    monkeypatch.setattr(learned_full, "_proposals", lambda *args: asked.append(args[-1].i) or real(*args))
-    spans = learned_full.restore(text, tokens, [(discuss, discuss + 1), (invented, invented + 1)])
-    assert asked == [invented]
-    assert spans[0].readings and spans[0].lm_gain is not None
+    known, unknown = learned_full.restore(text, tokens, [(discuss, discuss + 1), (invented, invented + 1)])
+    assert known.readings and known.lm_gain is not None
+    assert unknown.readings and all(r.sources == LM_SOURCE for r in unknown.readings) and unknown.lm_gain is not None
+    # While spans are verified, the LM proposes nothing: detection reports no span only it reads.
+    [verified] = learned_full.restore(text, tokens, [(invented, invented + 1)], second_look=False)
+    assert verified.readings == [] and verified.lm_gain is None
 
 
 def test_a_word_no_dictionary_reading_improves_gets_the_lms_own_words(learned_full):

@@ -73,9 +73,6 @@ VERIFIED = 6  # full mode: readings per span that the causal LM scores, chosen a
 # the shortlist from all readings at weight 0.5: 0.65 / 0.54, 1: 0.65 / 0.54, 2: 0.62 / 0.51
 # (before WordNet's hypernyms were read: best six 0.33 / 0.27, weight 1 0.37 / 0.30).
 SHORTLIST_WEIGHT = 1.0
-PROPOSED = 10  # where no dictionary offers a reading, the LM's own top words for a one-word span ...
-PROPOSAL_SIMILARITY = 0.4  # ... kept when they mean about what the written word means (base MiniLM cosine)
-PROPOSAL_CHANNEL = -3.0  # ln P(written | proposal): no dictionary says how a spinner got there
 # A reported one-word span whose best reading reads less than SECOND_LOOK_GAIN nats better than the
 # written word (channel included) gets a second look: the LM's own top SECOND_LOOK_PROPOSALS words
 # there compete with its readings, each at ln P(written | proposal) = SECOND_LOOK_CHANNEL +
@@ -87,7 +84,10 @@ PROPOSAL_CHANNEL = -3.0  # ln P(written | proposal): no dictionary says how a sp
 # 0.585, the same with or without function words among the proposals for content words (left out:
 # "abroad" -> "not"). Without the gate (every span) the proposals crowd out right readings: MyThes
 # fell to 0.22.
-# Only reported spans get it: the verification was fitted on the dictionaries' readings.
+# Only reported spans get it: the verification was fitted on the dictionaries' readings. A span no
+# dictionary offers a reading for gets it too when restored alone (`restore`; detection drops such
+# spans). Proposing words for those before the second look as well, as full mode did until
+# 2026-12-07, restored no more dev gold spans: Moby 0.128, MyThes 0.610 either way.
 SECOND_LOOK_GAIN = 2.0
 SECOND_LOOK_PROPOSALS = 10
 SECOND_LOOK_CHANNEL = -10.0
@@ -435,12 +435,6 @@ class LearnedEngine:
             for span in restored:
                 span.readings = ranked(span.readings, span.j - span.i, self.ranker)
             return restored
-        if second_look:
-            # The LM's own guesses only where no dictionary offers a reading: elsewhere they cost
-            # two thirds of full mode's time and changed 1 restoration in 100 (6 dev passages).
-            # Not while spans are verified: detection reports no span that only they read.
-            for span in restored:
-                span.readings = span.readings or self._proposals(text, tokens, lower, sentence, span)
         # Each span's alternative extent as a term of art (`_term_span`): the LM scores both in one pass.
         terms = [] if grow_beside is None else self._term_spans(lower, sentence, restored, grow_beside)
         scored = self._rank_with_lm(text, tokens, restored + [term for _, term in terms])
@@ -493,23 +487,6 @@ class LearnedEngine:
                 best = Span(a, b, readings, _context_score(self.trigram, lower, sentence, a, b, lower[a:b]))
         return best
 
-    def _proposals(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
-                   span: Span) -> list[Reading]:
-        """Full mode, for a one-word span no dictionary offers a reading for: words the causal LM
-        itself expects there, meaning about what the written word means."""
-        if span.j - span.i != 1:
-            return []
-        from unspin.detect.encoder import get_word_meaning
-
-        written = lower[span.i]
-        words = [w for w in self.neural.propose(text, tokens[span.i].start, tokens[span.i].end, k=PROPOSED)
-                 if w != written]
-        if not words:
-            return []
-        similar = get_word_meaning().similarity(written, words)
-        return [self._lm_reading(lower, sentence, span.i, w, PROPOSAL_CHANNEL)
-                for w, similarity in zip(words, similar) if similarity >= PROPOSAL_SIMILARITY]
-
     def _lm_reading(self, lower: list[str], sentence: list[int], i: int, word: str, channel: float) -> Reading:
         """The LM's own `word` as a reading of the one-word span at i, at the channel cost given."""
         return Reading(word, _context_score(self.trigram, lower, sentence, i, i + 1, [word]) + channel, LM_SOURCE, channel)
@@ -560,8 +537,8 @@ class LearnedEngine:
         return spans
 
     def _rank_with_lm(self, text: str, tokens: list[Token], spans: list[Span]) -> list[Span]:
-        """The causal LM re-ranks each span's readings (or the LM's own proposals where there are
-        none) with everything before the span and a window after it (the channel's ln P added):
+        """The causal LM re-ranks each span's readings with everything before the span and a
+        window after it (the channel's ln P added):
         the VERIFIED readings that its first-token shortlist keeps, the others dropped; `lm_gain`
         is how many nats the best reading beats the written words by (None where there is no
         reading to score)."""

@@ -353,9 +353,9 @@ class LearnedEngine:
             # clean false flags 30 -> 25, precision MyThes 0.946 -> 0.963, rare 0.946 -> 0.963,
             # Moby 0.927 -> 0.945, recall 0.396 -> 0.393, 0.744 -> 0.738, 0.389 -> 0.365 (held
             # out, Moby's own words are unknown to the other dictionaries: in use every dictionary
-            # is read). They are dropped before the LM proposes words for them, which it does only
-            # to restore (`restore`); before, the LM proposed, and a span whose readings were all
-            # its proposals was dropped (dev findings the same but one; speed within noise).
+            # is read). They are dropped before the second look could propose the LM's own words
+            # for them; until 2026-12-07 the LM proposed first, and a span whose readings were all
+            # its proposals was dropped after (dev findings the same but one; speed within noise).
             reported = [(span, confidence) for span, confidence in reported if _read_by_a_dictionary(span)]
         if self.neural is not None and reported:
             lower = [t.lower for t in evidence.tokens]

@@ -357,7 +357,6 @@ class LearnedEngine:
             # for them; until 2026-12-07 the LM proposed first, and a span whose readings were all
             # its proposals was dropped after (dev findings the same but one; speed within noise).
             reported = [(span, confidence) for span, confidence in reported if _read_by_a_dictionary(span)]
-        if self.neural is not None and reported:
             lower = [t.lower for t in evidence.tokens]
             spans = self._second_look(text, evidence.tokens, lower, sentence_ids(evidence.tokens),
                                       [span for span, _ in reported])

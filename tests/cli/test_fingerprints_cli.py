@@ -89,6 +89,7 @@ def test_info_lists_hashes(lists):
     assert code == 0 and items["pps"]["entries"] == 2 and len(items["pps"]["sha256"]) == 64
     assert items["idioms"]["entries"] > 20 and len(items["idioms"]["sha256"]) == 64
     assert len(items["document-learned-full"]["sha256"]) == 64  # full mode's document model is hashed too
+    assert len(items["ranker-fast"]["sha256"]) == 64  # and fast mode's choice among its readings
 
 
 def test_config_file_supplies_lists_relative_to_itself(lists):

@@ -172,8 +172,11 @@ class ReadingRanker:
     provenance: dict
 
 
+RANKER_FILE = "ranker-fast-v1.json"
+
+
 @lru_cache(maxsize=1)
-def load_ranker(name: str = "ranker-fast-v1.json") -> ReadingRanker:
+def load_ranker(name: str = RANKER_FILE) -> ReadingRanker:
     try:
         raw = resources.files("unspin.data").joinpath(name).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -28,7 +28,7 @@ def _package_sha256(name: str) -> str:
 
 def builtin_resources() -> list[dict[str, object]]:
     """The resources shipped with or installed for the engine, without loading the big ones."""
-    from unspin.detect.decide import decision_file, document_file
+    from unspin.detect.decide import RANKER_FILE, decision_file, document_file
     from unspin.lexicon.thesaurus import source_files
 
     items: list[dict[str, object]] = []
@@ -47,6 +47,8 @@ def builtin_resources() -> list[dict[str, object]]:
     name = document_file("learned-full")
     items.append({"name": "document-learned-full", "kind": "document model (full mode)",
                   "version": name.removesuffix(".json"), "entries": None, "sha256": _package_sha256(name)})
+    items.append({"name": "ranker-fast", "kind": "reading ranker (fast mode)", "version": RANKER_FILE.removesuffix(".json"),
+                  "entries": None, "sha256": _package_sha256(RANKER_FILE)})
     calibration = load_word_calibration()
     items.append({"name": "word-calibration", "kind": "clean-text statistics", "version": calibration.version,
                   "entries": len(calibration.words), "sha256": _package_sha256(WORD_CALIBRATION_FILE)})

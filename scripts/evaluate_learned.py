@@ -3,13 +3,13 @@ tortured phrases, with the document score's AUC; writes the table it prints.
 
     .venv/bin/python scripts/evaluate_learned.py --split dev                 # tune on this
     .venv/bin/python scripts/evaluate_learned.py --split test --write docs/evaluation
-    .venv/bin/python scripts/evaluate_learned.py --split test --engine thesaurus-fast   # the engine before
+    .venv/bin/python scripts/evaluate_learned.py --split test --engine learned-full --limit 10
 
 `--engine learned` (the default) is fast mode's learned engine, its word probabilities cached
 (`unspin.evaluate.learned.CachedDetector`); `learned-full` adds the language model's verification
-(data/decision-learned-full-v1.json), full mode; `thesaurus-fast` and `thesaurus-full` are the
-trigram-gated thesaurus engine that fast and full mode were before, measured by the same code on
-the same cases. `--model` replaces full mode's LM (`--engine learned-full`), to measure how a
+(data/decision-learned-full-v1.json), full mode. (The thesaurus engine that both modes were
+before was measured by this script as `thesaurus-fast` / `thesaurus-full` until it was removed:
+docs/evaluation/thesaurus-fast-test.md, docs/evaluation/full-compare-test.md.) `--model` replaces full mode's LM (`--engine learned-full`), to measure how a
 larger model restores; the verification was fitted on the shipped model's scores.
 
 Each text the findings changed is read by a judge LM before and after restoration (ln P per word,
@@ -39,22 +39,14 @@ log = logging.getLogger("evaluate_learned")
 def make_engine(name: str, model: str | None = None):
     if model is not None and name != "learned-full":
         raise SystemExit("--model names full mode's language model: use it with --engine learned-full")
-    if name in ("learned", "learned-full"):
-        from unspin.detect.encoder import get_detector
-        from unspin.detect.learned import LearnedEngine
+    if name not in ("learned", "learned-full"):
+        raise SystemExit(f"unknown engine {name!r}: use learned or learned-full")
+    from unspin.detect.encoder import get_detector
+    from unspin.detect.learned import LearnedEngine
 
-        detector = learned.CachedDetector(get_detector())
-        mode = "full" if name == "learned-full" else "fast"
-        return LearnedEngine(mode=mode, model=model, detector=detector), detector
-    if name == "thesaurus-fast":
-        from unspin.detect.engine import Engine
-
-        return Engine(mode="fast"), None
-    if name == "thesaurus-full":
-        from unspin.detect.engine import Engine
-
-        return Engine(mode="full"), None
-    raise SystemExit(f"unknown engine {name!r}: use learned, learned-full, thesaurus-fast or thesaurus-full")
+    detector = learned.CachedDetector(get_detector())
+    mode = "full" if name == "learned-full" else "fast"
+    return LearnedEngine(mode=mode, model=model, detector=detector), detector
 
 
 def run(engine, split: str, limit: int, tortured_limit: int | None, judge=None) -> list[dict]:
@@ -99,9 +91,8 @@ GOLD_PROFILES = ("mythes", "mythes-rare", "moby", "wordnet-rare")  # one diction
 
 
 def honest(engine, sources: tuple[str, ...]):
-    """The engine restoring without the dictionaries that spun a suite (the thesaurus engines never
-    read MyThes, which spins the held-out suites)."""
-    return engine.restoring_without(sources) if hasattr(engine, "restoring_without") else engine
+    """The engine restoring without the dictionaries that spun a suite."""
+    return engine.restoring_without(sources)
 
 
 def run_gold(engine, split: str, limit: int) -> list[dict]:
@@ -159,13 +150,11 @@ def main(argv: list[str] | None = None) -> int:
                                         "shipped SmolLM2-135M; gemma3-270m judges independently of full mode's choice)")
     parser.add_argument("--no-judge", action="store_true", help="skip that reading (quicker)")
     parser.add_argument("--gold", action="store_true",
-                        help="restoration alone: hand the restorer each gold swap (learned engines)")
+                        help="restoration alone: hand the restorer each gold swap")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     engine, cache = make_engine(args.engine, args.model)
     if args.gold:
-        if not hasattr(engine, "restore"):
-            raise SystemExit("--gold measures the learned engines' restorer: use --engine learned or learned-full")
         rows = run_gold(engine, args.split, args.limit)
         text = table(rows, ("suite", "cases", "swaps", "restorer", "gold_restored", "gold_offered"))
     else:

@@ -13,14 +13,6 @@ def fast_engine():
 
 
 @pytest.fixture(scope="session")
-def thesaurus_engine():
-    """The thesaurus + trigram engine that full mode verifies with its language model."""
-    from unspin.detect.engine import Engine
-
-    return Engine(mode="fast")
-
-
-@pytest.fixture(scope="session")
 def fast_checker():
     """Fast mode as users run it: the learned engine's findings in a whole report."""
     from unspin.pipeline import get_checker

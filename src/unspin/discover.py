@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from unspin.errors import InputError, UsageError
 from unspin.model import Finding, Report
 
-if TYPE_CHECKING:  # the engine loads thesauri and models; only its type is needed here
-    from unspin.detect.engine import Engine
+if TYPE_CHECKING:  # the protocol only: an engine loads thesauri and models when it is built
+    from unspin.detect.protocol import Detector
 
 # Chosen on the dev split only (`python -m unspin.evaluate.discovery --split dev --sweep
 # --grid-documents 200,300,400,500,623`: Brown passages spun at 15 % with the held-out MyThes
@@ -175,8 +175,8 @@ def context(text: str, start: int, end: int, width: int = CONTEXT_CHARS) -> str:
 
 # -- the engine's findings at a lower threshold ----------------------------------------------
 
-def engine_findings(engine: Engine, text: str, threshold: float) -> list[Finding]:
-    """The engine's findings in `text` down to `threshold` (`Engine.detect` with a threshold).
+def engine_findings(engine: Detector, text: str, threshold: float) -> list[Finding]:
+    """The engine's findings in `text` down to `threshold` (`Detector.detect` with a threshold).
 
     At the engine's own threshold this gives `engine.detect(text).findings`; the non-overlapping
     choice takes sites by descending probability, so the findings at a higher threshold are
@@ -186,7 +186,7 @@ def engine_findings(engine: Engine, text: str, threshold: float) -> list[Finding
     return engine.detect(text, threshold).findings
 
 
-def engine_report(engine: Engine, text: str, *, threshold: float, id: Any = None) -> Report:
+def engine_report(engine: Detector, text: str, *, threshold: float, id: Any = None) -> Report:
     """A report whose spans go down to `threshold`; its score, verdict and risk are the engine's
     usual ones (from the findings over the engine's own threshold), so they do not drift with it."""
     from unspin.restoration import apply_findings
@@ -196,8 +196,7 @@ def engine_report(engine: Engine, text: str, *, threshold: float, id: Any = None
     detection = engine.detect(text, threshold)
     usual = [f for f in detection.findings if f.confidence >= engine.decision.site.threshold]
     report = assemble_report(text, usual, id=id, mode=engine.mode, model=engine.model_name, words=detection.words,
-                             expected=detection.expected, rate=detection.rate, decision=engine.screening,
-                             calibration=engine.calibration)
+                             expected=detection.expected, rate=detection.rate, decision=engine.screening)
     return replace(report, spans=tuple(detection.findings), restored=apply_findings(text, detection.findings))
 
 
@@ -206,7 +205,7 @@ def _check_threshold(threshold: float) -> None:
         raise UsageError(f"threshold must be between 0 and 1, got {threshold!r}")
 
 
-def engine_reports(engine: Engine, documents: Iterable[tuple[Any, str]], *,
+def engine_reports(engine: Detector, documents: Iterable[tuple[Any, str]], *,
                    threshold: float) -> Iterator[tuple[Report, str]]:
     """`(report, text)` for each `(id, text)`, ready for `discover`."""
     for doc_id, text in documents:

@@ -16,7 +16,7 @@ from unspin.detect.fingerprints import FingerprintMatcher, merge
 from unspin.lexicon.fingerprints import FingerprintList, ListSource, load_fingerprints
 from unspin.model import Report
 from unspin.restoration import apply_findings
-from unspin.detect.score import assemble_report, count_words, load_calibration
+from unspin.detect.score import assemble_report, count_words
 
 if TYPE_CHECKING:
     from unspin.documents import ExtractedDocument
@@ -38,18 +38,17 @@ class Checker:
     def __init__(self, mode: str = "full", model: str | None = None, device: str = "auto",
                  fingerprints: Sequence[str | os.PathLike[str] | FingerprintList] = (),
                  engine: bool = True) -> None:
-        from unspin.detect.decide import load_decision
         from unspin.detect.engine import MODES, get_engine
+        from unspin.detect.learned import list_only_decision
         from unspin.errors import UsageError
 
         if mode not in MODES:
             raise UsageError(f"unknown mode {mode!r}", "use --mode full or --mode fast")
         self.mode = mode if engine else "fast"  # list matching alone uses no neural model
         self.engine = get_engine(mode=mode, model=model, device=device) if engine else None
-        # The document score is the engine's screening pass's, calibrated as that engine says
-        # (see Engine and LearnedEngine); list matching alone scores with the thesaurus engine's.
-        self.decision = self.engine.screening if self.engine is not None else load_decision("fast")
-        self.calibration = self.engine.calibration if self.engine is not None else load_calibration("fast")
+        # The document score is the engine's (`LearnedEngine.screening`); list matching alone
+        # reads its matches as full mode's verified findings (`learned.list_only_decision`).
+        self.decision = self.engine.screening if self.engine is not None else list_only_decision()
         self.lists: list[FingerprintList] = [
             item if isinstance(item, FingerprintList) else _load_list(ListSource.of(item)) for item in fingerprints
         ]
@@ -67,7 +66,7 @@ class Checker:
         findings = merge(list_findings, engine_findings) if list_findings else engine_findings
         expected += sum(f.confidence for f in findings if f.rule is not None)  # list matches count as swaps
         return assemble_report(text, findings, id=id, mode=self.mode, model=self.model_name, words=words,
-                               expected=expected, rate=rate, decision=self.decision, calibration=self.calibration)
+                               expected=expected, rate=rate, decision=self.decision)
 
     def check_document(self, document: ExtractedDocument, id=None) -> Report:
         """Check an extracted document: excluded parts (references, quotations, code ...) are

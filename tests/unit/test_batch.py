@@ -438,7 +438,7 @@ def test_real_checker_with_a_fingerprint_list(tmp_path, monkeypatch):
     assert reports[0]["restored"] == "document 0 uses deep learning"
     run = json.loads((out / "run.json").read_text())
     assert run["config"]["fingerprints"][0]["sha256"] == run["checker"]["lists"][0]["sha256"]
-    assert {r["name"] for r in run["resources"]} >= {"idioms", "decision-fast"}
+    assert {r["name"] for r in run["resources"]} >= {"idioms", "decision-learned-fast"}
     with pytest.raises(UsageError, match="engine"):  # the same DIR with the engine on: refused
         run_screen(cli_args([a for a in argv if a != "--no-engine"]), None, io.StringIO(), io.StringIO())
 

@@ -1,11 +1,10 @@
-"""The thesaurus engine's parts (full mode's candidates and gate): candidates, context, joint restoration, decisions."""
+"""The engine's parts: candidates, context, joint restoration, the LM's packing and shortlist."""
 
 from __future__ import annotations
 
 import pytest
 
-from unspin.detect.candidates import IDIOM_SOURCE, Candidate, zipf
-from unspin.detect.decide import TreeEnsemble, load_decision
+from unspin.detect.candidates import IDIOM_SOURCE, Candidate, CandidateGenerator, zipf
 from unspin.detect.context import left_context as _left_context, right_context as _right_context, sentence_ids as _sentence_ids
 from unspin.text.tokenize import tokenize
 
@@ -22,20 +21,24 @@ def test_context_stops_at_sentence_boundaries():
     assert _right_context(lower, sentence, 6) == ["model", "</s>"]
 
 
-def test_candidates_are_inflected_like_the_observed_word(thesaurus_engine):
-    originals = {c.original for c in thesaurus_engine.generator.for_term("pioneers")}
+@pytest.fixture(scope="module")
+def generator():
+    return CandidateGenerator()
+
+
+def test_candidates_are_inflected_like_the_observed_word(generator):
+    originals = {c.original for c in generator.for_term("pioneers")}
     assert "leaders" in originals and "leader" not in originals
 
 
-def test_idiom_candidates_come_first(thesaurus_engine):
-    candidates = thesaurus_engine.generator.for_term("atmosphere alteration")
+def test_idiom_candidates_come_first(generator):
+    candidates = generator.for_term("atmosphere alteration")
     assert candidates[0].original == "climate change" and candidates[0].sources & IDIOM_SOURCE
 
 
-def test_ranked_entries_are_the_most_probable_neighbours_ties_by_term(thesaurus_engine):
+def test_ranked_entries_are_the_most_probable_neighbours_ties_by_term(generator):
     # The memoised, id-based ranking must pick exactly what ranking the neighbour strings
-    # would: the decision models were trained on those candidates.
-    generator = thesaurus_engine.generator
+    # would: the restorer's candidate lists are cut by it.
     for lemma in ["change", "order", "growth", "set", "deep"]:
         neighbours = generator.thesaurus.neighbours(lemma)
         assert len(neighbours) > generator.max_candidates
@@ -57,81 +60,29 @@ def test_zipf_matches_wordfreq():
         assert zipf(term) == zipf_frequency(term, "en")
 
 
-def test_neighbouring_swaps_are_restored_jointly(thesaurus_engine):
+def test_neighbouring_swaps_are_restored_jointly(fast_engine):
     text = "Women with bosom growth were screened."
-    tokens = tokenize(text)
-    sites = thesaurus_engine.candidate_sites(text, tokens)
-    pair = next(s for s in sites if (s.i, s.j) == (2, 4))
-    assert pair.candidates[pair.ranking()[0]].original == "breast cancer"
+    [span] = fast_engine.restore(text, tokenize(text), [(2, 4)])
+    assert span.readings[0].wording == "breast cancer"
 
 
-def test_spun_example_restores_its_idiom(thesaurus_engine):
-    report = thesaurus_engine.check("Atmosphere alteration is presently the greatest danger.")
+def test_spun_example_restores_its_idiom(fast_checker):
+    report = fast_checker.check("Atmosphere alteration is presently the greatest danger.")
     assert report.spans[0].text == "Atmosphere alteration"
     assert report.spans[0].suggestion == "Climate change"
     assert report.spans[0].detector == "idiom.v1"
     assert report.restored.startswith("Climate change is")
 
 
-def test_empty_and_wordless_inputs(thesaurus_engine):
+def test_empty_and_wordless_inputs(fast_checker):
     for text in ["", "   \n\n", "1234 5678 !!!", "😀😀"]:
-        report = thesaurus_engine.check(text)
+        report = fast_checker.check(text)
         assert report.score == 0 and report.spans == () and report.restored == text
 
 
-def test_clean_sentence_is_not_flagged(thesaurus_engine):
+def test_clean_sentence_is_not_flagged(fast_checker):
     text = "The committee met on Tuesday to discuss the budget for next year."
-    assert thesaurus_engine.check(text).spans == ()
-
-
-def test_tree_ensemble_walks_to_leaves():
-    # one stump: x <= 1.0 -> leaf 1 (value -2), else leaf 2 (value +2)
-    stump = ((0, 1.0, 1, 2, 0.0, False, True), (0, 0.0, 0, 0, -2.0, True, True), (0, 0.0, 0, 0, 2.0, True, True))
-    model = TreeEnsemble("t", ("x",), (stump,), 0.0, 0.5)
-    assert model.probability({"x": 0.0}) == pytest.approx(1 / (1 + 2.718281828 ** 2), rel=1e-6)
-    assert model.probability({"x": 3.0}) == pytest.approx(1 / (1 + 2.718281828 ** -2), rel=1e-6)
-
-
-def test_shipped_decision_model_is_complete():
-    decision = load_decision("fast")
-    assert 0 < decision.site.threshold < 1
-    assert decision.suspect_score < decision.spun_score
-    assert decision.provenance["generated_by"] == "scripts/train_decision.py"
-
-
-@pytest.mark.parametrize("mode", ["fast", "gate", "full"])
-def test_every_shipped_decision_reads_only_features_the_engine_computes(thesaurus_engine, mode):
-    text = "Recent advances in counterfeit consciousness have changed the field. Then again, costs rose."
-    from unspin.detect.engine import add_neural_site_features
-
-    tokens = tokenize(text)
-    sites = thesaurus_engine.candidate_sites(text, tokens)
-    if mode == "full":  # the neural features, as computed after verification (here: none verified)
-        add_neural_site_features(sites, len(tokens))
-    assert set(load_decision(mode).site.features) <= set(sites[0].features)
-
-
-def test_neural_rate_counts_neighbours_that_read_better_swapped_not_the_site_itself():
-    from unspin.detect.engine import NEURAL_DOC_MIN_WORDS, NEURAL_WINDOW, Site, _add_neural_rate_features
-
-    def verified(i: int, gain: float) -> Site:
-        site = Site(i, i + 1, [Candidate("x", 1, 2, 4.0)])
-        site.neural, site.neural_observed = [gain], 0.0
-        return site
-
-    near = [verified(10, 5.0), verified(12, 4.0), verified(14, 0.2)]  # two hits, one miss
-    far = verified(10 + 3 * NEURAL_WINDOW, 6.0)  # out of everyone's window
-    unverified = Site(11, 12, [Candidate("y", 1, 2, 4.0)])
-    sites = near + [far, unverified]
-    _add_neural_rate_features(sites, words=400)
-    # hits / the window's 81 words (edges count as clean): site 10 sees site 12's hit, not its own
-    window = 2 * NEURAL_WINDOW + 1
-    assert near[0].features["neural_window"] == pytest.approx(1 / window)
-    assert near[1].features["neural_window"] == pytest.approx(1 / window)
-    assert near[2].features["neural_window"] == pytest.approx(2 / window)  # both hits, its own miss
-    assert far.features["neural_window"] == 0.0
-    assert far.features["neural_doc"] == pytest.approx(2 / NEURAL_DOC_MIN_WORDS)  # the others' hits, short block
-    assert unverified.features["neural_window"] == pytest.approx(2 / window)
+    assert fast_checker.check(text).spans == ()
 
 
 def test_packs_keep_groups_within_the_token_limit():

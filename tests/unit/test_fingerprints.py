@@ -250,3 +250,23 @@ def test_loads_the_whole_pps_export():
     assert ("counterfeit consciousness", "artificial intelligence") in found
     assert ("irregular woodland", "random forest") in found
     assert ("Profound learning", "Deep learning") in found
+
+
+# -- scoring a document by its list matches alone (`--no-engine`) ------------------------------
+
+def test_list_only_runs_score_matches_as_verified_findings(tmp_path):
+    from unspin.detect.learned import list_only_decision
+    from unspin.pipeline import Checker
+
+    path = write_csv(tmp_path, [('"profound learning"', "deep learning", "1")])
+    checker = Checker(mode="fast", fingerprints=(path,), engine=False)
+    # Full mode's document model, which reads the findings' summed confidence, not the
+    # word-level evidence that a run without the engine does not have.
+    assert checker.decision == list_only_decision()
+    assert checker.decision.document.features == ("found",)
+    filler = "The committee met on Tuesday to discuss the budget for next year. " * 25  # 325 words
+    reports = {n: checker.check(filler + "We used profound learning here. " * n) for n in (0, 1, 3, 8)}
+    assert reports[0].score < reports[1].score < reports[3].score < reports[8].score
+    # One match is worth a look (lists rarely match clean text), whatever the score says.
+    assert reports[1].score < list_only_decision().suspect_score
+    assert [reports[n].verdict for n in (0, 1, 8)] == ["clean", "suspect", "spun"]

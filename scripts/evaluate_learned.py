@@ -9,8 +9,9 @@ tortured phrases, with the document score's AUC; writes the table it prints.
 (`unspin.evaluate.learned.CachedDetector`); `learned-full` adds the language model's verification
 (data/decision-learned-full-v1.json), full mode. (The thesaurus engine that both modes were
 before was measured by this script as `thesaurus-fast` / `thesaurus-full` until it was removed:
-docs/evaluation/thesaurus-fast-test.md, docs/evaluation/full-compare-test.md.) `--model` replaces full mode's LM (`--engine learned-full`), to measure how a
-larger model restores; the verification was fitted on the shipped model's scores.
+docs/evaluation/thesaurus-fast-test.md, docs/evaluation/full-compare-test.md.) `--model`
+replaces full mode's LM (`--engine learned-full`), to measure how a larger model restores; the
+verification was fitted on the shipped model's scores.
 
 Each text the findings changed is read by a judge LM before and after restoration (ln P per word,
 `learned.readability`): the restoration target is that clean text never reads worse. The judge is

@@ -204,9 +204,6 @@ class CandidateGenerator:
             self._following = {prefix: frozenset(words) for prefix, words in following.items()}
         return self._following
 
-    def phrase_in_lexicon(self, phrase: str) -> bool:
-        return phrase in self.thesaurus or bool(self.idioms.originals(phrase))
-
 
 def _fit(term: str, original: str, sources: int) -> float:
     agreeing = bin(sources & THESAURUS_SOURCES).count("1")

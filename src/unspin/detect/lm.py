@@ -116,8 +116,8 @@ class Shortlist:
     The next-token distribution is read off the window pass that the query needs anyway, so
     the language model helps choose which candidates it verifies at almost no cost: on dev, the
     trigram prior alone left the original out of its top three for 57 of the 221 swaps whose
-    original was among the candidates. Each engine's weight was chosen on its own dev swaps
-    (`engine.SHORTLIST_WEIGHT` for the thesaurus engine, `learned.SHORTLIST_WEIGHT` for full mode).
+    original was among the candidates (measured with the thesaurus engine full mode was before).
+    Full mode's weight was chosen on its own dev swaps (`learned.SHORTLIST_WEIGHT`).
     """
 
     prior: tuple[float, ...]  # one per alternative after the first

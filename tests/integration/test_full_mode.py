@@ -194,13 +194,33 @@ def test_the_lm_scores_the_readings_its_first_token_shortlist_keeps(learned_full
     sent = []
     real = learned_full.neural.score_in_context
     monkeypatch.setattr(learned_full.neural, "score_in_context",
-                        lambda text, queries: sent.extend(queries) or real(text, queries))
+                        lambda text, queries, **kw: sent.extend(queries) or real(text, queries, **kw))
     [span] = learned_full.restore(text, tokens, [(i, i + 1)], second_look=False)
     [query] = sent
     assert len(query.alternatives) == 1 + len(all_readings)
     assert query.shortlist.prior == tuple(r.score for r in all_readings) and query.shortlist.keep == learned.VERIFIED
     assert len(span.readings) == learned.VERIFIED
     assert set(span.readings) <= set(all_readings)
+
+
+def test_a_multi_word_span_is_read_with_what_the_lm_expects_at_its_later_words(learned_full, monkeypatch):
+    """"corrosive" has "acid" deep in its candidate list, where the trigram, which does not know the
+    term, leaves it out of the beam; the LM, reading "hydrochloric" before it, expects "acid", and
+    that brings the reading in and first."""
+    from unspin.detect import learned
+    from unspin.text.tokenize import tokenize
+
+    text = "The solution was titrated with hydrochloric corrosive until neutral."
+    tokens = tokenize(text)
+    i = [t.text for t in tokens].index("hydrochloric")
+
+    def readings():
+        [span] = learned_full.restore(text, tokens, [(i, i + 2)], second_look=False)
+        return [r.wording for r in span.readings]
+
+    assert readings()[0] == "hydrochloric acid"
+    monkeypatch.setattr(learned, "INSIDE_LM_WEIGHT", 0.0)
+    assert "hydrochloric acid" not in readings()
 
 
 def test_a_span_grows_to_the_term_of_art_its_neighbour_spells_when_the_lm_reads_it_better(learned_full):

@@ -221,6 +221,34 @@ def test_shortlist_lets_the_model_pick_which_candidates_it_scores(scorer) -> Non
     assert scorer.score_in_context(VISION, [strong]) == [overruled]  # deterministic
 
 
+def test_refine_builds_alternatives_from_what_the_model_expects_at_each_word(scorer) -> None:
+    """`refine` sees the window pass's next-token distribution before each written word: its
+    ln P of a one-token word is the word's own ln P in the text (`word_logprobs`), the model
+    expects "transform" after "Fourier" far more than the written "change", and the refined query
+    scores exactly as when asked for on its own."""
+    text = "We compute the Fourier change of the signal before filtering it."
+    start, end = span(text, "Fourier change")
+    at = text.index("change")
+    seen = {}
+
+    def refine(k: int, first_tokens: lm.FirstTokens) -> Query:
+        seen["at"] = first_tokens.logprobs(at, ["change", "transform", "modification"])
+        seen["nowhere"] = first_tokens.logprobs(at + 2, ["transform"])  # inside a token: no answer
+        return Query(start, end, ("Fourier change", "Fourier transform"))
+
+    [refined] = scorer.score_in_context(text, [Query(start, end, ("Fourier change",))], refine=refine)
+    change, transform, modification = seen["at"]
+    assert change == pytest.approx(scorer.word_logprobs(text, [(at, end)])[0], abs=1e-3)
+    assert transform > change + 3 and transform > modification
+    assert seen["nowhere"] is None
+    [plain] = scorer.score_in_context(text, [Query(start, end, ("Fourier change", "Fourier transform"))])
+    assert refined.alternatives == pytest.approx(plain.alternatives, abs=1e-5)
+    assert refined.alternatives[1] > refined.alternatives[0]
+    with pytest.raises(lm.UsageError, match="keep its span"):
+        scorer.score_in_context(text, [Query(start, end, ("Fourier change",))],
+                                refine=lambda k, first_tokens: Query(start, at, ("Fourier",)))
+
+
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
 def test_in_context_scores_of_a_sliding_window_model_equal_a_naive_pass(scorer, attention) -> None:
     """`--model` takes any causal LM; Gemma 3 reads most layers through a sliding window shorter

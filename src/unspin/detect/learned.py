@@ -17,12 +17,13 @@ import copy
 import dataclasses
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from unspin.detect.candidates import IDIOM_SOURCE, LM_SOURCE, THESAURUS_SOURCES, CandidateGenerator, zipf
+from unspin.detect.candidates import IDIOM_SOURCE, LM_SOURCE, THESAURUS_SOURCES, Candidate, CandidateGenerator, zipf
 from unspin.detect.context import left_context, right_context, sentence_ids, source_names
 from unspin.detect.decide import (
     DecisionModel, LogisticModel, ReadingRanker, Verification, load_decision, load_document_model, load_ranker,
@@ -36,6 +37,9 @@ from unspin.lexicon.stopwords import FUNCTION_WORDS
 from unspin.model import Finding
 from unspin.text.tokenize import Token, match_case, tokenize
 
+if TYPE_CHECKING:
+    from unspin.detect.lm import FirstTokens, Query
+
 DECISION = "learned"  # data/decision-learned-v1.json: the word-level decision
 VERIFICATION = "learned-full"  # data/decision-learned-full-v1.json: full mode's decision over verified spans
 FAST_VERIFICATION = "learned-fast"  # data/decision-learned-fast-v1.json: fast mode's, without the LM
@@ -46,6 +50,11 @@ SUSPICIOUS = 0.5  # a neighbour counts as suspicious at this detector probabilit
 DOC_MIN_WORDS = 200  # a shorter text's rate is counted over this many words (one swap in a title is not a rate)
 JOIN = 0.5  # neighbouring words join one span from this fraction of the decision's own threshold
 BEAM = 16  # readings kept per position when a multi-word span is restored word by word
+# Full mode: how much the LM's expectation at each word after a multi-word span's first (ln P of
+# an option's first token against the written word's, given the written text before it) weighs
+# in the beam (`_beam`). Dev gold tortured phrases (150): 0.313 at 0, 0.340 at 0.25 and 0.5,
+# 0.313 at 0.75, 0.300 at 1.0; at the first word too (0.5), 0.300.
+INSIDE_LM_WEIGHT = 0.5
 WORD_POOL = 12  # candidates per word that the beam combines, the best in the word's own context
 # Full mode reads a span with a written neighbour as one term of art where they spell a multi-word
 # dictionary entry (`_term_span`). Such a reading gains TERM_PRIOR nats, counted in its channel (the
@@ -109,6 +118,11 @@ IDIOM_DETECTOR = "idiom.v1"
 RESTORE_SOURCES = ("moby", "wordnet", "mythes", "wordnet-generic")
 RESTORE_CANDIDATES = 300
 RESTORE_MIN_ZIPF = 1.5
+
+
+# What the LM expects at word k of a text: ln P of each of `words`' first token there, given the
+# written text before it (None where it cannot say): `lm.FirstTokens.logprobs` at the word's start.
+Expected = Callable[[int, list[str]], "list[float] | None"]
 
 
 class Reading(NamedTuple):
@@ -436,7 +450,8 @@ class LearnedEngine:
             return restored
         # Each span's alternative extent as a term of art (`_term_span`): the LM scores both in one pass.
         terms = [] if grow_beside is None else self._term_spans(lower, sentence, restored, grow_beside)
-        scored = self._rank_with_lm(text, tokens, restored + [term for _, term in terms])
+        scored = self._rank_with_lm(text, tokens, restored + [term for _, term in terms], lower, sentence,
+                                    rebuild=len(restored))
         restored = scored[:len(restored)]
         for (k, _), term in zip(terms, scored[len(restored):]):
             own = restored[k].lm_gain if restored[k].readings else None
@@ -535,28 +550,46 @@ class LearnedEngine:
             spans[k] = _ranked_by_lm(spans[k], readings, scores.alternatives)
         return spans
 
-    def _rank_with_lm(self, text: str, tokens: list[Token], spans: list[Span]) -> list[Span]:
+    def _rank_with_lm(self, text: str, tokens: list[Token], spans: list[Span], lower: list[str],
+                      sentence: list[int], *, rebuild: int = 0) -> list[Span]:
         """The causal LM re-ranks each span's readings with everything before the span and a
         window after it (the channel's ln P added):
         the VERIFIED readings that its first-token shortlist keeps, the others dropped; `lm_gain`
         is how many nats the best reading beats the written words by (None where there is no
-        reading to score)."""
-        from unspin.detect.lm import Query, Shortlist
+        reading to score). The word-by-word readings of the first `rebuild` spans of several words
+        are built again in the LM's pass, with what it expects at each of their words (`readings`'
+        `expected`)."""
+        rebuilt: dict[int, list[Reading]] = {}
 
-        queries = []
-        for span in spans:
-            alternatives = _alternatives(text[tokens[span.i].start:tokens[span.j - 1].end], span.readings, tokens[span.i])
-            shortlist = Shortlist(tuple(r.score for r in span.readings), VERIFIED, SHORTLIST_WEIGHT) \
-                if len(span.readings) > VERIFIED else None
-            queries.append(Query(tokens[span.i].start, tokens[span.j - 1].end, alternatives, shortlist))
-        results = self.neural.score_in_context(text, queries) if queries else []
+        def refine(k: int, first_tokens: FirstTokens) -> Query | None:
+            span = spans[k]
+            if k >= rebuild or not 1 < span.j - span.i <= MAX_BEAM_WORDS:
+                return None
+            rebuilt[k] = self.readings(lower, sentence, span.i, span.j,
+                                       lambda w, words: first_tokens.logprobs(tokens[w].start, words))
+            return self._query(text, tokens, span, rebuilt[k])
+
+        queries = [self._query(text, tokens, span, span.readings) for span in spans]
+        results = self.neural.score_in_context(text, queries, refine=refine if INSIDE_LM_WEIGHT else None) \
+            if queries else []
         reranked = []
-        for span, scores in zip(spans, results):
-            readings = span.readings
+        for k, (span, scores) in enumerate(zip(spans, results)):
+            readings = rebuilt.get(k, span.readings)
             if scores.scored is not None:
-                readings = [readings[k - 1] for k in scores.scored[1:]]
+                readings = [readings[r - 1] for r in scores.scored[1:]]
             reranked.append(_ranked_by_lm(span, readings, scores.alternatives) if readings else span)
         return reranked
+
+    @staticmethod
+    def _query(text: str, tokens: list[Token], span: Span, readings: list[Reading]) -> Query:
+        """The LM's query for `span` read as each of `readings`: the VERIFIED of them that its
+        first-token shortlist keeps, when there are more."""
+        from unspin.detect.lm import Query, Shortlist
+
+        alternatives = _alternatives(text[tokens[span.i].start:tokens[span.j - 1].end], readings, tokens[span.i])
+        shortlist = Shortlist(tuple(r.score for r in readings), VERIFIED, SHORTLIST_WEIGHT) \
+            if len(readings) > VERIFIED else None
+        return Query(tokens[span.i].start, tokens[span.j - 1].end, alternatives, shortlist)
 
     def _idiom_findings(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],
                         confidence: float) -> list[tuple[int, int, Finding]]:
@@ -619,51 +652,71 @@ class LearnedEngine:
                        alternatives=tuple(dict.fromkeys(c for c in cased[1:] if c != suggestion))[:ALTERNATIVES_SHOWN],
                        confidence=confidence, detector=self.detector_name, evidence=evidence_dict)
 
-    def readings(self, lower: list[str], sentence: list[int], i: int, j: int) -> list[Reading]:
+    def readings(self, lower: list[str], sentence: list[int], i: int, j: int,
+                 expected: Expected | None = None) -> list[Reading]:
         """Candidate originals for words i..j-1, best first by the trigram with both sides of the
         context plus the channel: the span as one dictionary or idiom entry, and (for a few words)
-        each word kept or swapped back, decoded jointly by a beam."""
+        each word kept or swapped back, decoded jointly by a beam (with `expected`, the LM's
+        expectations weigh in there: `_beam`)."""
         scored: dict[str, Reading] = {}
 
-        def add(words: list[str], channel: float, sources: int) -> None:
+        def add(words: list[str], channel: float, sources: int, bonus: float = 0.0) -> None:
             wording = " ".join(words)
             if wording == " ".join(lower[i:j]):
                 return
-            score = _context_score(self.trigram, lower, sentence, i, j, words) + channel
+            score = _context_score(self.trigram, lower, sentence, i, j, words) + channel + bonus
             if wording not in scored or score > scored[wording].score:
                 scored[wording] = Reading(wording, score, sources, channel)
 
         for c in self.generator.for_term(" ".join(lower[i:j])):
             add(c.original.split(), c.channel, c.sources)
         if 1 < j - i <= MAX_BEAM_WORDS:
-            for words, channel, sources in self._beam(lower, sentence, i, j):
-                add(words, channel, sources)
+            for words, channel, sources, bonus in self._beam(lower, sentence, i, j, expected):
+                add(words, channel, sources, bonus)
             if self.neural is not None:
                 for wording, channel, sources in self.generator.entries_spelled(lower[i:j]):
                     add(wording.split(), channel + TERM_PRIOR, sources)
         return sorted(scored.values(), key=lambda r: (-r.score, r.wording))
 
-    def _beam(self, lower: list[str], sentence: list[int], i: int, j: int):
-        """Word-by-word readings of a multi-word span, each word kept or swapped back, left to right.
+    def _beam(self, lower: list[str], sentence: list[int], i: int, j: int, expected: Expected | None):
+        """Word-by-word readings of a multi-word span, each word kept or swapped back, left to right:
+        (words, channel, sources, bonus).
 
         Each word's options are first pruned with both sides of its own context (as if it stood
         alone), then combined by a beam over the span: "bosom growth" -> "breast cancer" needs
-        "breast", which the left context alone ranks below "personal"."""
+        "breast", which the left context alone ranks below "personal". Given `expected`, each word
+        after the first also gains INSIDE_LM_WEIGHT times how much likelier the LM finds the
+        option's first token there than the written word's (the `bonus`, in the beam and in the
+        reading's score): the trigram does not know terms of art ("hydrochloric corrosive" ->
+        "hydrochloric acid"), the LM, reading the word kept before it, often does."""
         left = left_context(lower, sentence, i)
-        beam: list[tuple[list[str], float, float, int]] = [([], 0.0, 0.0, 0)]  # words, channel, score, sources
+        beam: list[tuple[list[str], float, float, int, float]] = [([], 0.0, 0.0, 0, 0.0)]  # words, channel, score, sources, bonus
         for k in range(i, j):
-            ranked = sorted(self.generator.for_term(lower[k]), key=lambda c: (
-                -(_context_score(self.trigram, lower, sentence, k, k + 1, c.original.split()) + c.channel), c.original))
-            options = [(lower[k], 0.0, 0)] + [(c.original, c.channel, c.sources) for c in ranked[:WORD_POOL]]
+            candidates = self.generator.for_term(lower[k])
+            bonus = self._inside_bonus(expected, k, lower[k], candidates) if expected is not None and k > i else {}
+            ranked = sorted(candidates, key=lambda c: (
+                -(_context_score(self.trigram, lower, sentence, k, k + 1, c.original.split()) + c.channel
+                  + bonus.get(c.original, 0.0)), c.original))
+            options = [(lower[k], 0.0, 0, 0.0)] + [(c.original, c.channel, c.sources, bonus.get(c.original, 0.0))
+                                                   for c in ranked[:WORD_POOL]]
             grown = []
-            for words, channel, _, sources in beam:
-                for option, option_channel, option_sources in options:
+            for words, channel, _, sources, gained in beam:
+                for option, option_channel, option_sources, option_bonus in options:
                     new = words + option.split()
-                    total = channel + option_channel
-                    grown.append((new, total, self.trigram.sequence_logprob(new, left) + total, sources | option_sources))
+                    total, extra = channel + option_channel, gained + option_bonus
+                    grown.append((new, total, self.trigram.sequence_logprob(new, left) + total + extra,
+                                  sources | option_sources, extra))
             grown.sort(key=lambda item: (-item[2], item[0]))
             beam = grown[:BEAM]
-        return [(words, channel, sources) for words, channel, _, sources in beam]
+        return [(words, channel, sources, bonus) for words, channel, _, sources, bonus in beam]
+
+    @staticmethod
+    def _inside_bonus(expected: Expected, k: int, written: str, candidates: Sequence[Candidate]) -> dict[str, float]:
+        """INSIDE_LM_WEIGHT x (ln P of each candidate's first token at word k - the written word's)."""
+        logprobs = expected(k, [written] + [c.original for c in candidates])
+        if not logprobs:
+            return {}
+        return {c.original: INSIDE_LM_WEIGHT * (lp - logprobs[0]) for c, lp in zip(candidates, logprobs[1:])}
 
 
 def list_only_decision() -> DecisionModel:

@@ -46,7 +46,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -417,6 +417,42 @@ class _Prepared:
     continuations: tuple[tuple[int, ...], ...]  # alternative tokens + right window, per alternative
 
 
+class FirstTokens:
+    """The LM's next-token distribution before each word of a text, read off one window pass of
+    `score_in_context` (the hidden states it computes anyway): what the LM expects at a word,
+    given the written text before it."""
+
+    def __init__(self, scorer: NeuralScorer, text: str, region: _Region, window_start: int, window: _Window) -> None:
+        self._scorer, self._text, self._region = scorer, text, region
+        self._window_start, self._window = window_start, window
+        self._rows: dict[int, tuple[Any, str] | None] = {}  # char offset -> (ln P over the vocabulary, lead)
+
+    def logprobs(self, at: int, words: Sequence[str]) -> list[float] | None:
+        """ln P(the first token of each of `words` | the text before char offset `at`), each word
+        with the space the text has before `at`; None where no token of this window starts there."""
+        if at not in self._rows:
+            self._rows[at] = self._row(at)
+        row = self._rows[at]
+        if row is None or not words:
+            return None if row is None else []
+        vocabulary, lead = row
+        scorer = self._scorer
+        firsts = [next(iter(tokens), scorer.bos_id)
+                  for tokens in scorer.tokenizer([lead + w for w in words], add_special_tokens=False)["input_ids"]]
+        return vocabulary[scorer._torch.tensor(firsts)].tolist()
+
+    def _row(self, at: int) -> tuple[Any, str] | None:
+        text = self._text
+        lead = " " if at > 0 and text[at - 1] == " " else ""
+        t = self._region.token_starting_at(at - len(lead))
+        # BOS sits at 0 of the window: the state that predicts token t is at t - window_start.
+        if t is None or not 0 <= t - self._window_start < self._window.width:
+            return None
+        with self._scorer._torch.inference_mode():
+            hidden = self._window.hidden[t - self._window_start][None]
+            return self._scorer._next_token_logprobs(hidden)[0].cpu(), lead
+
+
 class NeuralScorer:
     """A causal LM with the three questions the engine asks. Build it with `get_scorer`."""
 
@@ -614,7 +650,8 @@ class NeuralScorer:
         return totals.tolist()
 
     def score_in_context(self, text: str, queries: Sequence[Query], *,
-                         right_tokens: int = DEFAULT_RIGHT_TOKENS) -> list[ContextScores]:
+                         right_tokens: int = DEFAULT_RIGHT_TOKENS,
+                         refine: Callable[[int, FirstTokens], Query | None] | None = None) -> list[ContextScores]:
         """`score_alternatives` with the whole text before each span as context, and cheaper.
 
         The text around the queries is read once, in windows of CONTEXT_WINDOW tokens that
@@ -624,10 +661,16 @@ class NeuralScorer:
         window, never their left context (the 48-token prefix used to be re-encoded per query,
         half of the cost). The alternative that is the text itself (`alternatives[0]` as the
         engine sends it) is read off the window pass, where its tokens agree with it.
+
+        `refine(i, first_tokens)`, when given, may replace query i (same span) once its window
+        is read and before anything is scored: the caller builds its alternatives with the LM's
+        next-token distribution before each word of the written text (`FirstTokens`), which the
+        window pass gives for one vocabulary projection a word.
         """
         torch = self._torch
         if not queries:
             return []
+        queries = list(queries)
         for q in queries:
             if not 0 <= q.start <= q.end <= len(text) or not q.alternatives:
                 raise UsageError(f"query span [{q.start}, {q.end}) is outside the text or has no alternatives")
@@ -648,9 +691,23 @@ class NeuralScorer:
         with torch.inference_mode():
             for a, members in sorted(placed.items()):
                 window = self._encode_window(region.ids[a:a + CONTEXT_WINDOW - 1])
+                if refine is not None:
+                    self._refine(queries, members, refine, FirstTokens(self, text, region, a, window))
                 for qi, scores in self._score_in_window(text, queries, members, a, window, region, right_tokens):
                     results[qi] = scores
         return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _refine(queries: list[Query], members: list[tuple[int, int]],
+                refine: Callable[[int, FirstTokens], Query | None], first_tokens: FirstTokens) -> None:
+        for qi, _ in members:
+            better = refine(qi, first_tokens)
+            if better is None:
+                continue
+            if (better.start, better.end) != (queries[qi].start, queries[qi].end) or not better.alternatives:
+                raise UsageError(f"a refined query must keep its span [{queries[qi].start}, {queries[qi].end}) "
+                                 "and have alternatives")
+            queries[qi] = better
 
     def _read_region(self, text: str, lo: int, hi: int) -> _Region:
         """The tokens of the text from about CONTEXT_WINDOW tokens before `lo` to a little after

@@ -433,13 +433,11 @@ class FirstTokens:
         if at not in self._rows:
             self._rows[at] = self._row(at)
         row = self._rows[at]
-        if row is None or not words:
-            return None if row is None else []
+        if row is None:
+            return None
         vocabulary, lead = row
-        scorer = self._scorer
-        firsts = [next(iter(tokens), scorer.bos_id)
-                  for tokens in scorer.tokenizer([lead + w for w in words], add_special_tokens=False)["input_ids"]]
-        return vocabulary[scorer._torch.tensor(firsts)].tolist()
+        firsts = self._scorer._first_token_ids([lead + w for w in words])
+        return vocabulary[self._scorer._torch.tensor(firsts, dtype=self._scorer._torch.long)].tolist()
 
     def _row(self, at: int) -> tuple[Any, str] | None:
         text = self._text
@@ -486,6 +484,13 @@ class NeuralScorer:
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+
+    def _first_token_ids(self, strings: Sequence[str]) -> list[int]:
+        """The first token of each string as the model tokenises it (BOS for an empty one), in one call."""
+        if not strings:
+            return []
+        return [next(iter(tokens), self.bos_id)
+                for tokens in self.tokenizer(list(strings), add_special_tokens=False)["input_ids"]]
 
     def _left_ids(self, left: str, limit: int) -> list[int]:
         """The last `limit` tokens of `left`, tokenising only a window of it when it is long."""
@@ -793,9 +798,8 @@ class NeuralScorer:
             strings.append([lead + alt if alt else text[query.end:query.end + 32] for alt in query.alternatives[1:]])
         if not heads:
             return {}
-        flat = [string for row in strings for string in row]
-        encoded = iter(self.tokenizer(flat, add_special_tokens=False)["input_ids"] if flat else [])  # one call for all
-        firsts = [[next(iter(tokens), self.bos_id) for tokens in itertools.islice(encoded, len(row))] for row in strings]
+        encoded = iter(self._first_token_ids([string for row in strings for string in row]))  # one call for all
+        firsts = [list(itertools.islice(encoded, len(row))) for row in strings]
         # One vocabulary projection per query, not per alternative (24 alternatives cost 24 rows);
         # a log-softmax row over a 49k vocabulary is ~200 KB, so 128 rows (~25 MB) at a time.
         positions = torch.tensor([h for _, h in heads], device=self.device)

@@ -19,6 +19,10 @@ subword average precision 0.735 -> 0.797, recall at precision 0.9 0.27 -> 0.45 (
 the package's float32 embeddings). Without a GPU the same run would take ~11 hours here
 (extrapolated from 1.3 s a step of 16): phases 1-2 are the CPU recipe.
 
+A short phase (`--short`: snippets of a sentence or a few, spun sparsely, with long windows
+replayed; `--init` the shipped weights) was tried on CPU and not kept: docs/evaluation.md says what
+it measured.
+
 Data: Brown + nlp-corpus *train* passages and short documents of technical prose (docstrings the
 evaluation never reads) of the detector fold (`corpora.in_detector_fold`; the rest of the train
 split is kept for the decision, which must learn on text the detector never saw), each spun
@@ -55,6 +59,13 @@ RATES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4)
 CORPORA = ("brown", "nlp-corpus")
 TECHNICAL_WORDS = 60  # technical prose is cut into documents of about this many words ...
 TECHNICAL_SPINS = 2  # ... and each is spun this many times (it is a small corpus)
+# The short phase (--short): snippets of one to a few sentences, as a tortured phrase stands in a
+# paper, spun sparsely (a sentence with one swap, or none), so that the detector stops expecting
+# swaps to come in company. Rates per swappable word; a 30-word snippet has about a dozen.
+SHORT_RATES = (0.0, 0.05, 0.1, 0.2)
+SHORT_WORDS = (1, 40, 80)  # a snippet is one sentence, or sentences gathered to about this many words
+SHORT_DEV_DOCUMENTS = 200  # dev passages cut into snippets that a short phase is watched on
+SHORT_REPLAY = 0.25  # the share of the short phase's windows that are long windows of the earlier phases
 DATA_VERSION = "detector-data/1"
 log = logging.getLogger("train_detector")
 
@@ -128,6 +139,64 @@ def build_data(limit: int | None, spin_round: int = 0, technical: bool = False) 
     return data
 
 
+def snippets(text: str, rng: random.Random) -> list[str]:
+    """`text` cut at sentence ends into snippets, each one sentence or a few up to a length drawn
+    from SHORT_WORDS."""
+    from unspin.evaluate.corpora import sentence_split
+
+    found = []
+    for paragraph in text.split("\n\n"):
+        current: list[str] = []
+        limit = rng.choice(SHORT_WORDS)
+        for sentence in sentence_split(paragraph):
+            current.append(sentence)
+            if len(" ".join(current).split()) >= limit:
+                found.append(" ".join(current))
+                current, limit = [], rng.choice(SHORT_WORDS)
+        if current:
+            found.append(" ".join(current))
+    return [f for f in found if len(f.split()) >= 6]
+
+
+def short_data(limit: int | None, spin_round: int = 0, *, split: str = "train",
+               profiles=None) -> list[tuple[list[int], list[int]]]:
+    """Windows of snippets (`snippets`) of the detector fold's passages and of technical prose,
+    each spun sparsely (SHORT_RATES) by a profile chosen by its hash; dev snippets for `split`
+    "dev" (then `profiles` are the held-out ones)."""
+    name = f"{DATA_VERSION.replace('/', '-')}-short-{split}-{limit}-r{spin_round}"
+    path = cache_dir("training") / f"{name}.pt"
+    if path.is_file():
+        return torch.load(path)
+    from unspin.evaluate import corpora
+    from unspin.evaluate.simulate import HELD_OUT_PROFILES, TRAIN_PROFILES, spin
+    from unspin.lexicon.thesaurus import load_thesaurus
+
+    profiles = profiles or (HELD_OUT_PROFILES if split == "dev" else TRAIN_PROFILES)
+    thesauri = {p.sources: load_thesaurus(p.sources) for p in profiles}
+    documents = [p for c in CORPORA for p in corpora.passages(c, split)
+                 if split != "train" or corpora.in_detector_fold(p.id)]
+    if split == "train":
+        documents += [p for p in technical_passages() if corpora.in_detector_fold(p.id)]
+    documents.sort(key=lambda p: p.id)
+    if limit:
+        documents = random.Random(0).sample(documents, min(limit, len(documents)))
+    data = []
+    started = time.time()
+    for n, document in enumerate(documents):
+        key = document.id + "/short" + (f"/round{spin_round}" if spin_round else "")
+        rng = random.Random(seed_of(key))
+        for k, snippet in enumerate(snippets(document.text, rng)):
+            profile = profiles[rng.randrange(len(profiles))]
+            result = spin(snippet, rate=rng.choice(SHORT_RATES), seed=seed_of(f"{key}/{k}"),
+                          thesaurus=thesauri[profile.sources], profile=profile)
+            data.extend(labelled_windows(result.text, [(e.start, e.end) for e in result.edits]))
+        if n % 500 == 0:
+            log.info("cut and spun %d/%d documents, %d short windows, %.0f s", n, len(documents), len(data),
+                     time.time() - started)
+    torch.save(data, path)
+    return data
+
+
 def dev_data() -> list[tuple[list[int], list[int]]]:
     """Windows of the dev split spun by the held-out profiles, and its clean passages: what a run
     watches to keep its best weights (the decision's thresholds are set on dev too)."""
@@ -159,13 +228,23 @@ def unpack(blob: bytes) -> list[tuple[list[int], list[int]]]:
     return [(ids[a:b].tolist(), labels[a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def batches(data, batch_size: int, seed: int):
-    """An endless, seeded stream of padded batches, a fresh shuffle each epoch."""
+def batches(data, batch_size: int, seed: int, *, by_length: bool = False):
+    """An endless, seeded stream of padded batches, a fresh shuffle each epoch. `by_length`: each
+    batch gathers windows of similar length (from runs of 50 batches sorted by length), so that a
+    short window is not padded to a long one's width (the short phase mixes both)."""
     epoch = 0
     while True:
+        rng = random.Random(seed + epoch)
         order = list(range(len(data)))
-        random.Random(seed + epoch).shuffle(order)
-        for b in range(0, len(order) - batch_size + 1, batch_size):
+        rng.shuffle(order)
+        if by_length:
+            run = 50 * batch_size
+            order = [k for r in range(0, len(order), run) for k in sorted(order[r:r + run], key=lambda k: len(data[k][0]))]
+            cuts = list(range(0, len(order) - batch_size + 1, batch_size))
+            rng.shuffle(cuts)
+        else:
+            cuts = range(0, len(order) - batch_size + 1, batch_size)
+        for b in cuts:
             yield collate([data[k] for k in order[b:b + batch_size]])
         epoch += 1
 
@@ -195,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--init", type=Path, help="start from these trained weights (a later phase) instead of the base")
     parser.add_argument("--spin-round", type=int, default=0, help="spin the passages anew (a second phase's data)")
     parser.add_argument("--technical", action="store_true", help="add technical prose (docstrings) to the data")
+    parser.add_argument("--short", action="store_true",
+                        help="the short phase: sparsely spun snippets, with SHORT_REPLAY of long windows (--limit of them)")
     parser.add_argument("--pack", type=Path, help="write the windows of --rounds to this file and stop")
     parser.add_argument("--rounds", default="0", help="spin rounds to pack, e.g. 0,1,2 (technical prose in rounds > 0)")
     parser.add_argument("--pack-dev", type=Path, help="write the dev windows (held-out profiles, clean) here and stop")
@@ -220,8 +301,15 @@ def main(argv: list[str] | None = None) -> int:
             atomic_write_bytes(args.pack_dev, pack(data))
             log.info("packed %d dev windows into %s", len(data), args.pack_dev)
         return 0
-    data = unpack(args.data.read_bytes()) if args.data else build_data(args.limit, args.spin_round, args.technical)
-    dev = unpack(args.dev.read_bytes()) if args.dev else None
+    if args.short:
+        short = short_data(None, args.spin_round)
+        long = build_data(args.limit, args.spin_round, technical=True)
+        replay = int(len(short) * SHORT_REPLAY / (1 - SHORT_REPLAY))
+        data = short + random.Random(args.spin_round).sample(long, min(replay, len(long)))
+        dev = short_data(SHORT_DEV_DOCUMENTS, split="dev") + dev_data()
+    else:
+        data = unpack(args.data.read_bytes()) if args.data else build_data(args.limit, args.spin_round, args.technical)
+        dev = unpack(args.dev.read_bytes()) if args.dev else None
     log.info("%d windows%s", len(data), f", {len(dev)} dev windows" if dev else "")
     device = torch.device(args.device)
     tagger = build_tagger(args.base)
@@ -236,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (args.steps - s) / max(1, args.steps - warmup))))
     source = f"-{file_sha256(args.data)[:12]}" if args.data else ""
-    phase = (f"-from-{file_sha256(args.init)[:12]}-r{args.spin_round}" if args.init else "") + ("-tech" if args.technical else "")
+    phase = ((f"-from-{file_sha256(args.init)[:12]}-r{args.spin_round}" if args.init else "")
+             + ("-tech" if args.technical else "") + ("-short" if args.short else ""))
     checkpoint = cache_dir("training") / f"detector-checkpoint-{args.steps}-{args.batch}-{args.limit}{phase}{source}.pt"
     step = 0
     if checkpoint.is_file() and not args.fresh:
@@ -246,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         schedule.load_state_dict(saved["schedule"])
         step = saved["step"]
         log.info("resumed at step %d", step)
-    stream = batches(data, args.batch, seed=1)
+    stream = batches(data, args.batch, seed=1, by_length=args.short)
     for _ in range(step):  # the same batches as an uninterrupted run: skip those already seen
         next(stream)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(args.pos_weight, device=device), reduction="none")

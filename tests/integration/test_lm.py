@@ -194,6 +194,23 @@ def test_in_context_scores_equal_a_naive_pass_over_the_same_prefix(scorer) -> No
     assert len({round(s.alternatives[0], 3) for s in fast}) > 5  # different contexts, different scores
 
 
+def test_a_window_pass_stops_after_what_its_queries_need(scorer, monkeypatch) -> None:
+    """A lone query early in a long text: its window is read only to a few tokens past its right
+    window (clean text's few queries made the rest of each pass wasted work), and it scores as
+    before, its own words still read off the pass."""
+    [query] = [q for q in _context_queries(LONG) if LONG[q.start:q.end] == "committee"][:1]
+    read: list[int] = []
+    encode = scorer._encode_window
+    monkeypatch.setattr(scorer, "_encode_window", lambda ids: read.append(len(ids)) or encode(ids))
+    [scores] = scorer.score_in_context(LONG, [query])
+    region = scorer._read_region(LONG, query.start, query.end)
+    span_end = region.token_starting_at(query.end)
+    assert read == [span_end + lm.DEFAULT_RIGHT_TOKENS + lm._WINDOW_SLACK]
+    assert read[0] < min(lm.CONTEXT_WINDOW - 1, len(region.ids)) - 100  # the region's tokens after it go unread
+    assert scores.alternatives == pytest.approx(_naive_in_window(scorer, query), abs=3e-4)
+    assert scores.observed_span is not None
+
+
 def test_in_context_sees_more_than_the_short_prefix(scorer) -> None:
     """Far-back context reaches the score (the old prefix stopped at 48 tokens)."""
     [query] = [q for q in _context_queries(LONG) if LONG[q.start:q.end] == "surprise"][-1:]

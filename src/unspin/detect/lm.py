@@ -77,6 +77,7 @@ WINDOW_OVERLAP = 128  # ... and every scored token has at least this many tokens
 CONTEXT_WINDOW = 640  # score_in_context: tokens per window pass (BOS included) ...
 CONTEXT_OVERLAP = 128  # ... and every query has at least this many tokens of left context
 _CONTEXT_CHARS = 4 * CONTEXT_WINDOW * 4  # characters read before a block's first query (~4 per token)
+_WINDOW_SLACK = 8  # tokens a window pass reads past its last query's right window
 _PACK_TOKENS = 512  # continuation tokens packed into one pass after a window (attention grows as its square)
 
 # Batch sizes, chosen on 2 CPU cores: larger batches stop paying off and cost memory.
@@ -662,7 +663,7 @@ class NeuralScorer:
         The text around the queries is read once, in windows of CONTEXT_WINDOW tokens that
         overlap by CONTEXT_OVERLAP, keeping each window's key/value cache: a query is scored in
         the window that gives it the most left context (at least CONTEXT_OVERLAP tokens, or all
-        of the text before it). Alternatives then cost only their own tokens and the right
+        of the text before it). A window is read only as far as its last query needs. Alternatives then cost only their own tokens and the right
         window, never their left context (the 48-token prefix used to be re-encoded per query,
         half of the cost). The alternative that is the text itself (`alternatives[0]` as the
         engine sends it) is read off the window pass, where its tokens agree with it.
@@ -695,12 +696,24 @@ class NeuralScorer:
             placed.setdefault(region.window_for(t), []).append((qi, t))
         with torch.inference_mode():
             for a, members in sorted(placed.items()):
-                window = self._encode_window(region.ids[a:a + CONTEXT_WINDOW - 1])
+                window = self._encode_window(region.ids[a:self._window_end(queries, members, a, region, right_tokens)])
                 if refine is not None:
                     self._refine(queries, members, refine, FirstTokens(self, text, region, a, window))
                 for qi, scores in self._score_in_window(text, queries, members, a, window, region, right_tokens):
                     results[qi] = scores
         return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _window_end(queries: Sequence[Query], members: list[tuple[int, int]], a: int, region: _Region,
+                    right_tokens: int) -> int:
+        """Where the window pass that starts at token `a` may stop: after its last member's span and
+        right window (a few tokens more, in case the right window tokenises apart from the text).
+        The LM reads left to right, so the tokens after that change nothing it scores; on clean
+        text, whose few queries sit far apart, they were much of the pass."""
+        import bisect
+
+        last = max(bisect.bisect_left(region.starts, queries[qi].end) for qi, _ in members)
+        return min(a + CONTEXT_WINDOW - 1, last + right_tokens + _WINDOW_SLACK)
 
     @staticmethod
     def _refine(queries: list[Query], members: list[tuple[int, int]],

@@ -352,8 +352,14 @@ def chunk(doc: Document, words: int = 300) -> list[Document]:
     return [Document(f"{doc.id}#{n}", "\n\n".join(group), doc.source) for n, group in enumerate(passages)]
 
 
+def sentence_split(paragraph: str) -> list[str]:
+    """A paragraph's sentences: cut after ., ! or ? (a closing quote or bracket may follow) where
+    the next one starts with a capital or a digit."""
+    return re.split(r"(?:(?<=[.!?])|(?<=[.!?][\"')]))\s+(?=[\"'(]?[A-Z0-9])", paragraph)
+
+
 def _sentence_groups(paragraph: str, words: int) -> list[str]:
-    sentences = re.split(r"(?:(?<=[.!?])|(?<=[.!?][\"')]))\s+(?=[\"'(]?[A-Z0-9])", paragraph)
+    sentences = sentence_split(paragraph)
     groups: list[str] = []
     current: list[str] = []
     for sentence in sentences:

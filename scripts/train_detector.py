@@ -158,11 +158,10 @@ def snippets(text: str, rng: random.Random) -> list[str]:
     return [f for f in found if len(f.split()) >= 6]
 
 
-def short_data(limit: int | None, spin_round: int = 0, *, split: str = "train",
-               profiles=None) -> list[tuple[list[int], list[int]]]:
+def short_data(limit: int | None, spin_round: int = 0, *, split: str = "train") -> list[tuple[list[int], list[int]]]:
     """Windows of snippets (`snippets`) of the detector fold's passages and of technical prose,
-    each spun sparsely (SHORT_RATES) by a profile chosen by its hash; dev snippets for `split`
-    "dev" (then `profiles` are the held-out ones)."""
+    each spun sparsely (SHORT_RATES) by a training profile chosen by its hash; for `split` "dev",
+    snippets of dev passages spun by the held-out profiles."""
     name = f"{DATA_VERSION.replace('/', '-')}-short-{split}-{limit}-r{spin_round}"
     path = cache_dir("training") / f"{name}.pt"
     if path.is_file():
@@ -171,7 +170,7 @@ def short_data(limit: int | None, spin_round: int = 0, *, split: str = "train",
     from unspin.evaluate.simulate import HELD_OUT_PROFILES, TRAIN_PROFILES, spin
     from unspin.lexicon.thesaurus import load_thesaurus
 
-    profiles = profiles or (HELD_OUT_PROFILES if split == "dev" else TRAIN_PROFILES)
+    profiles = HELD_OUT_PROFILES if split == "dev" else TRAIN_PROFILES
     thesauri = {p.sources: load_thesaurus(p.sources) for p in profiles}
     documents = [p for c in CORPORA for p in corpora.passages(c, split)
                  if split != "train" or corpora.in_detector_fold(p.id)]

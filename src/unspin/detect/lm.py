@@ -663,10 +663,11 @@ class NeuralScorer:
         The text around the queries is read once, in windows of CONTEXT_WINDOW tokens that
         overlap by CONTEXT_OVERLAP, keeping each window's key/value cache: a query is scored in
         the window that gives it the most left context (at least CONTEXT_OVERLAP tokens, or all
-        of the text before it). A window is read only as far as its last query needs. Alternatives then cost only their own tokens and the right
-        window, never their left context (the 48-token prefix used to be re-encoded per query,
-        half of the cost). The alternative that is the text itself (`alternatives[0]` as the
-        engine sends it) is read off the window pass, where its tokens agree with it.
+        of the text before it); a window is read only as far as its last query needs.
+        Alternatives then cost only their own tokens and the right window, never their left
+        context (the 48-token prefix used to be re-encoded per query, half of the cost). The
+        alternative that is the text itself (`alternatives[0]` as the engine sends it) is read
+        off the window pass, where its tokens agree with it.
 
         `refine(i, first_tokens)`, when given, may replace query i (same span) once its window
         is read and before anything is scored: the caller builds its alternatives with the LM's

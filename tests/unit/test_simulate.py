@@ -180,15 +180,27 @@ def test_phrase_profiles_rewrite_function_words_into_stock_phrases(lex):
     assert all(e.original.lower() not in ("because", "although") for e in spin(text, rate=1.0, seed=1, thesaurus=lex.mythes).edits)
 
 
-def test_rare_bias_picks_rarer_entries(lex):
+def _mean_spun_zipf(lex, profile):
+    """How common the words a profile writes are, on average (wordfreq's Zipf scale)."""
     from unspin.detect.candidates import zipf
+
+    edits = [e for seed in range(6) for e in spin(TEXT, rate=1.0, seed=seed, thesaurus=lex.mythes, profile=profile).edits]
+    return sum(zipf(e.spun.lower()) for e in edits) / len(edits)
+
+
+def test_rare_bias_picks_rarer_entries(lex):
     from unspin.evaluate.simulate import Profile
 
-    def mean_zipf(profile):
-        edits = [e for seed in range(6) for e in spin(TEXT, rate=1.0, seed=seed, thesaurus=lex.mythes, profile=profile).edits]
-        return sum(zipf(e.spun.lower()) for e in edits) / len(edits)
+    any_entry = _mean_spun_zipf(lex, Profile("any", ("mythes",)))
+    assert _mean_spun_zipf(lex, Profile("rare", ("mythes",), rare_bias=2.0)) < any_entry - 0.3
 
-    assert mean_zipf(Profile("rare", ("mythes",), rare_bias=2.0)) < mean_zipf(Profile("any", ("mythes",))) - 0.3
+
+def test_the_common_spinners_pick_commoner_entries(lex):
+    from unspin.evaluate.simulate import COMMON_PROFILES, Profile
+
+    any_entry = _mean_spun_zipf(lex, Profile("any", ("mythes",)))
+    for bias in sorted({p.rare_bias for p in COMMON_PROFILES}):
+        assert _mean_spun_zipf(lex, Profile("common", ("mythes",), rare_bias=bias)) > any_entry + 0.2, bias
 
 
 def test_broken_inflection_leaves_base_forms(lex):

@@ -13,7 +13,8 @@ Real spinners differ from one another, and a detector trained on one of them lea
 A `Profile` describes one: its dictionaries, whether it also swaps stock phrases and function
 words ("because" -> "in light of the fact that", from the idiom table read backwards), how strongly
 it prefers rare synonyms, and how often it forgets to re-inflect ("running" -> "sprint").
-`PROFILES` are the ones the detector trains and is evaluated on (`scripts/train_detector.py`).
+`PROFILES` names them all: those the detector trains on (`scripts/train_detector.py`), those it is
+evaluated on, and spinners that prefer common synonyms, kept for the next retraining.
 
 Determinism: one `random.Random(seed)`, two draws per swappable unit (swap?, which entry?) plus
 one for a profile that breaks inflection, and only sorted candidate lists, so the same text, rate,
@@ -80,7 +81,17 @@ HELD_OUT_PROFILES = (
     # No stock phrases here: the engine ships the idiom table they come from, so they would not be unseen.
     Profile("mythes-rare", ("mythes",), rare_bias=1.0, broken_inflection=0.2),
 )
-PROFILES = {p.name: p for p in TRAIN_PROFILES + HELD_OUT_PROFILES}
+# Spinners that prefer common synonyms (rare_bias below 0). The detector trained on TRAIN_PROFILES,
+# three of which prefer rare entries, finds a swap into a common word a third of the time
+# (docs/evaluation.md, "What the detector reads: mostly rarity"). A short continuation with these
+# did not help (same page); they are for a retraining from the start:
+# `scripts/train_detector.py --common-spinners`.
+COMMON_PROFILES = (
+    Profile("moby-common", ("moby",), rare_bias=-1.0),
+    Profile("wordnet-common", ("wordnet",), phrases=True, rare_bias=-1.0),
+    Profile("moby-wordnet-common", ("moby", "wordnet"), rare_bias=-0.5),
+)
+PROFILES = {p.name: p for p in TRAIN_PROFILES + COMMON_PROFILES + HELD_OUT_PROFILES}
 
 
 def spin(text: str, *, rate: float, seed: int, thesaurus: Thesaurus, profile: Profile | None = None,

@@ -84,7 +84,7 @@ HELD_OUT_PROFILES = (
 # Spinners that prefer common synonyms (rare_bias below 0). The detector trained on TRAIN_PROFILES,
 # three of which prefer rare entries, finds a swap into a common word a third of the time
 # (docs/evaluation.md, "What the detector reads: mostly rarity"). A short continuation with these
-# did not help (same page); they are for a retraining from the start:
+# did not help (same page); they are for the next retraining at scale:
 # `scripts/train_detector.py --common-spinners`.
 COMMON_PROFILES = (
     Profile("moby-common", ("moby",), rare_bias=-1.0),

@@ -180,10 +180,10 @@ def short_data(limit: int | None, spin_round: int = 0, *, split: str = "train") 
     if path.is_file():
         return torch.load(path)
     from unspin.evaluate import corpora
-    from unspin.evaluate.simulate import HELD_OUT_PROFILES, TRAIN_PROFILES, spin
+    from unspin.evaluate.simulate import HELD_OUT_PROFILES, spin
     from unspin.lexicon.thesaurus import load_thesaurus
 
-    profiles = HELD_OUT_PROFILES if split == "dev" else TRAIN_PROFILES
+    profiles = HELD_OUT_PROFILES if split == "dev" else training_profiles()
     thesauri = {p.sources: load_thesaurus(p.sources) for p in profiles}
     documents = [p for c in CORPORA for p in corpora.passages(c, split)
                  if split != "train" or corpora.in_detector_fold(p.id)]
@@ -287,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spin-round", type=int, default=0, help="spin the passages anew (a second phase's data)")
     parser.add_argument("--technical", action="store_true", help="add technical prose (docstrings) to the data")
     parser.add_argument("--common-spinners", action="store_true",
-                        help="spin with the profiles that prefer common synonyms too (for the next retraining at scale)")
+                        help="spin with the profiles that prefer common synonyms too (for the next retraining at "
+                             "scale; --data windows were spun when packed)")
     parser.add_argument("--short", action="store_true",
                         help="the short phase: sparsely spun snippets, with SHORT_REPLAY of long windows (--limit of them)")
     parser.add_argument("--pack", type=Path, help="write the windows of --rounds to this file and stop")
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.short:
         short = short_data(None, args.spin_round)
-        long = build_data(args.limit, args.spin_round, technical=True)
+        long = build_data(args.limit, args.spin_round, technical=True, common=args.common_spinners)
         replay = int(len(short) * SHORT_REPLAY / (1 - SHORT_REPLAY))
         data = short + random.Random(args.spin_round).sample(long, min(replay, len(long)))
         dev = short_data(SHORT_DEV_DOCUMENTS, split="dev") + dev_data()
@@ -339,8 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (args.steps - s) / max(1, args.steps - warmup))))
     source = f"-{file_sha256(args.data)[:12]}" if args.data else ""
+    # Every option that changes the data names the checkpoint: a run must not resume another's.
     phase = ((f"-from-{file_sha256(args.init)[:12]}-r{args.spin_round}" if args.init else "")
-             + ("-tech" if args.technical else "") + ("-short" if args.short else ""))
+             + ("-tech" if args.technical else "") + ("-short" if args.short else "")
+             + ("-common" if args.common_spinners and not args.data else ""))
     checkpoint = cache_dir("training") / f"detector-checkpoint-{args.steps}-{args.batch}-{args.limit}{phase}{source}.pt"
     step = 0
     if checkpoint.is_file() and not args.fresh:

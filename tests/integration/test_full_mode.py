@@ -182,7 +182,8 @@ def test_a_word_whose_reading_reads_clearly_better_gets_no_second_look(learned_f
 
 def test_the_lm_scores_the_readings_its_first_token_shortlist_keeps(learned_full, monkeypatch):
     """Every reading is offered; the LM scores the VERIFIED that rank best by the trigram plus its
-    own first-token probability, and the span keeps those, in the LM's order."""
+    own first-token probability, less those SHORTLIST_MARGIN nats or more behind the best of them,
+    and the span keeps those, in the LM's order."""
     from unspin.detect import learned
     from unspin.text.tokenize import tokenize
 
@@ -199,8 +200,12 @@ def test_the_lm_scores_the_readings_its_first_token_shortlist_keeps(learned_full
     [query] = sent
     assert len(query.alternatives) == 1 + len(all_readings)
     assert query.shortlist.prior == tuple(r.score for r in all_readings) and query.shortlist.keep == learned.VERIFIED
-    assert len(span.readings) == learned.VERIFIED
+    assert query.shortlist.margin == learned.SHORTLIST_MARGIN
+    assert 1 <= len(span.readings) < learned.VERIFIED  # here some fall more than the margin behind
     assert set(span.readings) <= set(all_readings)
+    monkeypatch.setattr(learned, "SHORTLIST_MARGIN", float("inf"))
+    [unlimited] = learned_full.restore(text, tokens, [(i, i + 1)], second_look=False)
+    assert len(unlimited.readings) == learned.VERIFIED and set(span.readings) < set(unlimited.readings)
 
 
 def test_a_multi_word_span_is_read_with_what_the_lm_expects_at_its_later_words(learned_full, monkeypatch):

@@ -101,3 +101,14 @@ def test_shortlist_ranks_by_prior_plus_weighted_first_token() -> None:
     assert shortlist.best([-9.0, 0.0, 0.0, 0.0]) == (0, 2, 3)  # -5.5 drops the first
     assert shortlist.best([-2.0, -2.0, -2.0, 6.0]) == (0, 4, 1)  # best first, not in index order
     assert Shortlist((0.0, 0.0), keep=5, weight=0.5).best([0.0, 0.0]) == (0, 1, 2)  # ties by index; never more than there are
+
+
+def test_shortlist_leaves_out_what_falls_far_behind_its_best() -> None:
+    """A reading more than `margin` nats behind the best is not worth a row of the LM's pass."""
+    from unspin.detect.lm import Shortlist
+
+    shortlist = Shortlist(prior=(-1.0, -4.0, -9.5, -20.0), keep=3, weight=1.0, margin=8.0)
+    assert shortlist.best([0.0, 0.0, 0.0, 0.0]) == (0, 1, 2)  # -9.5 is 8.5 behind -1
+    assert shortlist.best([0.0, 0.0, 2.0, 0.0]) == (0, 1, 2, 3)  # its first token brings it within 8
+    assert shortlist.best([-30.0, 0.0, 0.0, 0.0]) == (0, 2, 3)  # the margin runs from the best kept
+    assert Shortlist((-1.0, -4.0, -9.5), keep=3, weight=1.0).best([0.0] * 3) == (0, 1, 2, 3)  # no margin: keep

@@ -83,6 +83,13 @@ VERIFIED = 6  # full mode: readings per span that the causal LM scores, chosen a
 # the shortlist from all readings at weight 0.5: 0.65 / 0.54, 1: 0.65 / 0.54, 2: 0.62 / 0.51
 # (before WordNet's hypernyms were read: best six 0.33 / 0.27, weight 1 0.37 / 0.30).
 SHORTLIST_WEIGHT = 1.0
+# ... and of those, only the ones within SHORTLIST_MARGIN nats (same score) of the best, for any
+# span with two readings or more: a reading that far behind seldom wins in the LM's pass, and
+# each costs a packed row. Dev (`scripts/evaluate_learned.py --split dev --engine learned-full
+# --limit 10 --tortured-limit 150`), against no margin: at 8 nats detection the same to the span,
+# restored 169 / 315 / 21 -> 170 / 316 / 21 (MyThes / rare / tortured), the three suites 306 -> 266
+# s; at 5 nats 167 / 310 / 21, recall 2-3 swaps lower (benchmarks/README.md).
+SHORTLIST_MARGIN = 8.0
 # A reported one-word span whose best reading reads less than SECOND_LOOK_GAIN nats better than the
 # written word (channel included) gets a second look: the LM's own top SECOND_LOOK_PROPOSALS words
 # there compete with its readings, each at ln P(written | proposal) = SECOND_LOOK_CHANNEL +
@@ -582,13 +589,13 @@ class LearnedEngine:
 
     @staticmethod
     def _query(text: str, tokens: list[Token], span: Span, readings: list[Reading]) -> Query:
-        """The LM's query for `span` read as each of `readings`: the VERIFIED of them that its
-        first-token shortlist keeps, when there are more."""
+        """The LM's query for `span` read as each of `readings`: at most VERIFIED of them, those
+        that its first-token shortlist keeps (SHORTLIST_MARGIN), when there are two or more."""
         from unspin.detect.lm import Query, Shortlist
 
         alternatives = _alternatives(text[tokens[span.i].start:tokens[span.j - 1].end], readings, tokens[span.i])
-        shortlist = Shortlist(tuple(r.score for r in readings), VERIFIED, SHORTLIST_WEIGHT) \
-            if len(readings) > VERIFIED else None
+        shortlist = Shortlist(tuple(r.score for r in readings), VERIFIED, SHORTLIST_WEIGHT, SHORTLIST_MARGIN) \
+            if len(readings) > 1 else None
         return Query(tokens[span.i].start, tokens[span.j - 1].end, alternatives, shortlist)
 
     def _idiom_findings(self, text: str, tokens: list[Token], lower: list[str], sentence: list[int],

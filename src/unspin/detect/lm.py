@@ -41,6 +41,7 @@ import importlib.metadata
 import importlib.util
 import itertools
 import logging
+import math
 import os
 import re
 import shutil
@@ -118,7 +119,8 @@ class Query:
 @dataclass(frozen=True, slots=True)
 class Shortlist:
     """Score only the `keep` alternatives after the first that rank best by
-    `prior + weight * ln P(their first token | left context)`; alternative 0 is always scored.
+    `prior + weight * ln P(their first token | left context)`, and of those only the ones within
+    `margin` of the best; alternative 0 is always scored.
 
     The next-token distribution is read off the window pass that the query needs anyway, so
     the language model helps choose which candidates it verifies at almost no cost: on dev, the
@@ -130,11 +132,13 @@ class Shortlist:
     prior: tuple[float, ...]  # one per alternative after the first
     keep: int
     weight: float
+    margin: float = math.inf
 
     def best(self, first_token: Sequence[float]) -> tuple[int, ...]:
         """Alternative indices to score: 0, then the kept ones, best first."""
-        ranked = sorted(range(len(self.prior)), key=lambda k: (-(self.prior[k] + self.weight * first_token[k]), k))
-        return (0, *(1 + k for k in ranked[:self.keep]))
+        scores = [prior + self.weight * first for prior, first in zip(self.prior, first_token)]
+        ranked = sorted(range(len(scores)), key=lambda k: (-scores[k], k))[:self.keep]
+        return (0, *(1 + k for k in ranked if scores[k] >= scores[ranked[0]] - self.margin))
 
 
 # ---------------------------------------------------------------------------------------------

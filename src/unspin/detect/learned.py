@@ -88,7 +88,7 @@ SHORTLIST_WEIGHT = 1.0
 # each costs a packed row. Dev (`scripts/evaluate_learned.py --split dev --engine learned-full
 # --limit 10 --tortured-limit 150`), against no margin: at 8 nats detection the same to the span,
 # restored 169 / 315 / 21 -> 170 / 316 / 21 (MyThes / rare / tortured), the three suites 306 -> 266
-# s; at 5 nats 167 / 310 / 21, recall 2-3 swaps lower (benchmarks/README.md).
+# s; at 5 nats 167 / 310 / 21, recall 1-2 swaps lower a suite (benchmarks/README.md).
 SHORTLIST_MARGIN = 8.0
 # A reported one-word span whose best reading reads less than SECOND_LOOK_GAIN nats better than the
 # written word (channel included) gets a second look: the LM's own top SECOND_LOOK_PROPOSALS words

@@ -412,7 +412,6 @@ class _Region:
         return None
 
 
-
 def plan_windows(firsts: Sequence[int]) -> list[int]:
     """Where the window pass that reads each query's left context starts, given the region token
     each query's span starts at (`score_in_context`). Left to right, a window starts

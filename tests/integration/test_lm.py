@@ -208,9 +208,8 @@ def test_a_window_pass_stops_after_what_its_queries_need(scorer, monkeypatch) ->
     encode = scorer._encode_window
     monkeypatch.setattr(scorer, "_encode_window", lambda ids: read.append(len(ids)) or encode(ids))
     [scores] = scorer.score_in_context(LONG, [query])
-    region = scorer._read_region(LONG, query.start, query.end)
+    region, [first] = _first_tokens(scorer, [query])
     span_end = region.token_starting_at(query.end)
-    [first] = _first_tokens(scorer, [query])[1]
     [a] = lm.plan_windows([first])
     assert read == [span_end - a + lm.DEFAULT_RIGHT_TOKENS + lm._WINDOW_SLACK]
     assert read[0] < min(lm.CONTEXT_WINDOW - 1, len(region.ids)) - 100  # the region's tokens after it go unread
